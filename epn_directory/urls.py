@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Annuaire des lieux numériques — administration")
+admin.site.site_title = _("Administration de l’annuaire")
+admin.site.index_title = _("Tableau de bord")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("places.urls")),
+]

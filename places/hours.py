@@ -1,0 +1,108 @@
+"""Opening hours in the OpenStreetMap `opening_hours` syntax, read with opening-hours-py.
+
+Public holidays (`PH`) follow the French calendar; times are Europe/Paris unless the
+place's coordinates say otherwise (overseas places get their own zone and holidays).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import opening_hours
+from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def parse(value: str, lon: float | None = None, lat: float | None = None):
+    """Parse `value`; raise `SyntaxError` (the parser's error) when it is invalid."""
+    if lon is not None and lat is not None:
+        return opening_hours.OpeningHours(
+            value, coords=(lat, lon), auto_country=True, auto_timezone=True
+        )
+    return opening_hours.OpeningHours(value, timezone=PARIS, country="FR")
+
+
+def validate_opening_hours(value: str) -> None:
+    if not value:
+        return
+    try:
+        parse(value)
+    except (SyntaxError, ValueError) as error:
+        raise ValidationError(
+            _(
+                "Horaires invalides : utilisez la syntaxe OpenStreetMap, par exemple "
+                "« Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00 »."
+            ),
+            code="invalid_opening_hours",
+        ) from error
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    intervals: list[tuple[dt.time, dt.time]]
+    is_today: bool
+
+    @property
+    def label(self) -> str:
+        return date_format(self.date, "l j F")
+
+
+def upcoming_week(oh, today: dt.date) -> list[Day]:
+    """The open intervals of the seven days starting `today`, one `Day` each.
+
+    Real dates rather than an abstract week so that public holidays and
+    seasonal rules show as they will apply.
+    """
+    start = dt.datetime.combine(today, dt.time.min)
+    days: dict[dt.date, list] = {today + dt.timedelta(days=n): [] for n in range(7)}
+    for begin, end, state, _comment in oh.intervals(start, start + dt.timedelta(days=7)):
+        if state != opening_hours.State.OPEN:
+            continue
+        begin = begin.replace(tzinfo=None)
+        end = end.replace(tzinfo=None)
+        # Split intervals that run past midnight across the days they cover.
+        while begin < end:
+            day_end = dt.datetime.combine(begin.date() + dt.timedelta(days=1), dt.time.min)
+            stop = min(end, day_end)
+            if begin.date() in days:
+                days[begin.date()].append(
+                    (begin.time(), dt.time.max if stop == day_end else stop.time())
+                )
+            begin = stop
+    return [Day(date, intervals, date == today) for date, intervals in days.items()]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether a place is open at `moment`, and when that changes (in the place's zone)."""
+
+    is_open: bool
+    moment: dt.datetime
+    next_change: dt.datetime | None
+
+    def __str__(self) -> str:
+        when = self.next_change
+        if when is None:
+            return str(_("Ouvert") if self.is_open else _("Fermé"))
+        time = f"{when:%H:%M}"
+        if self.is_open:
+            return str(_("Ouvert · ferme à %(time)s") % {"time": time})
+        days = (when.date() - self.moment.astimezone(when.tzinfo).date()).days
+        if days == 0:
+            day = _("aujourd’hui")
+        elif days == 1:
+            day = _("demain")
+        elif days < 7:
+            day = date_format(when, "l")
+        else:
+            day = _("le %(date)s") % {"date": date_format(when, "j F")}
+        return str(_("Fermé · ouvre %(day)s à %(time)s") % {"day": day, "time": time})
+
+
+def status_at(oh, moment: dt.datetime) -> Status:
+    """`moment` must be aware; the parser converts it to the place's own zone."""
+    return Status(oh.is_open(moment), moment, oh.next_change(moment))

@@ -1,0 +1,599 @@
+"""Places, their reference vocabularies and the territories they belong to.
+
+Field names are English; `verbose_name`s are the French labels coordinators read.
+The comment on each field of `Place` names the column of the national standard
+(« Standard de données des lieux de médiation numérique » v1.0.2) it carries.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import Polygon
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.contrib.postgres.lookups import Unaccent
+from django.db.models import Case, Count, F, Prefetch, Q, Value, When
+from django.db.models.functions import Length, Lower, Replace
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from . import hours
+
+# The standard's patterns, enforced by the database as well as by forms.
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+PIVOT_PATTERN = r"^[a-zA-Z0-9]{9,14}$"
+POSTAL_CODE_PATTERN = r"^[0-9]{5}$"
+WORLD = Polygon.from_bbox((-180, -90, 180, 90))
+WORLD.srid = 4326
+
+
+class Vocabulary(models.TextChoices):
+    """The reference lists a place is described with; all but the last are the standard's."""
+
+    SERVICE = "service", _("Services")
+    PUBLIC = "public", _("Publics spécifiquement adressés")
+    SPECIAL_SUPPORT = "special_support", _("Prise en charge spécifique")
+    FEE = "fee", _("Frais à charge")
+    ACCESS_MODE = "access_mode", _("Modalités d’accès")
+    SUPPORT_MODE = "support_mode", _("Modalités d’accompagnement")
+    PROGRAMME = "programme", _("Dispositifs et programmes nationaux")
+    LABEL = "label", _("Formations et labels")
+    STRUCTURE_TYPE = "structure_type", _("Typologies de structure")
+    EQUIPMENT = "equipment", _("Équipements")
+
+
+class TermManager(models.Manager):
+    def __init__(self, vocabulary: str | None = None):
+        super().__init__()
+        self.vocabulary = vocabulary
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.vocabulary:
+            queryset = queryset.filter(vocabulary=self.vocabulary)
+        return queryset
+
+    def get_by_natural_key(self, vocabulary: str, code: str):
+        return self.get(vocabulary=vocabulary, code=code)
+
+
+class Term(models.Model):
+    """One value of one vocabulary: a service, a public, a fee, a piece of equipment…
+
+    `value` is the exact spelling of the national standard (what import and export
+    read and write); `code` is the short form used in URLs (`?service=…`).
+    """
+
+    vocabulary = models.CharField(_("liste"), max_length=20, choices=Vocabulary)
+    code = models.SlugField(_("code"), max_length=80)
+    value = models.CharField(
+        _("valeur du standard"),
+        max_length=200,
+        help_text=_("Orthographe exacte de la valeur dans le standard national."),
+    )
+    label = models.CharField(_("libellé"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    objects = TermManager()
+
+    class Meta:
+        verbose_name = _("valeur de référence")
+        verbose_name_plural = _("valeurs de référence")
+        ordering = ["vocabulary", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vocabulary", "code"], name="term_unique_code"
+            ),
+            models.UniqueConstraint(
+                fields=["vocabulary", "value"], name="term_unique_value"
+            ),
+            models.CheckConstraint(
+                condition=Q(vocabulary__in=Vocabulary.values),
+                name="term_vocabulary_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.vocabulary, self.code)
+
+    def save(self, *args, **kwargs):
+        vocabulary = getattr(self, "VOCABULARY", None)
+        if vocabulary:
+            self.vocabulary = vocabulary
+        super().save(*args, **kwargs)
+
+
+def _vocabulary_proxy(name: str, vocabulary: Vocabulary, singular: str):
+    """A proxy of `Term` restricted to one vocabulary, for its own admin page."""
+    meta = type(
+        "Meta",
+        (),
+        {"proxy": True, "verbose_name": singular, "verbose_name_plural": vocabulary.label},
+    )
+    attrs = {
+        "__module__": __name__,
+        "Meta": meta,
+        "VOCABULARY": vocabulary.value,
+        "objects": TermManager(vocabulary.value),
+    }
+    return type(name, (Term,), attrs)
+
+
+Service = _vocabulary_proxy("Service", Vocabulary.SERVICE, _("service"))
+Public = _vocabulary_proxy("Public", Vocabulary.PUBLIC, _("public"))
+SpecialSupport = _vocabulary_proxy(
+    "SpecialSupport", Vocabulary.SPECIAL_SUPPORT, _("prise en charge spécifique")
+)
+Fee = _vocabulary_proxy("Fee", Vocabulary.FEE, _("frais à charge"))
+AccessMode = _vocabulary_proxy("AccessMode", Vocabulary.ACCESS_MODE, _("modalité d’accès"))
+SupportMode = _vocabulary_proxy(
+    "SupportMode", Vocabulary.SUPPORT_MODE, _("modalité d’accompagnement")
+)
+Programme = _vocabulary_proxy("Programme", Vocabulary.PROGRAMME, _("dispositif"))
+Label = _vocabulary_proxy("Label", Vocabulary.LABEL, _("formation ou label"))
+StructureType = _vocabulary_proxy(
+    "StructureType", Vocabulary.STRUCTURE_TYPE, _("typologie de structure")
+)
+Equipment = _vocabulary_proxy("Equipment", Vocabulary.EQUIPMENT, _("équipement"))
+
+
+class KindManager(models.Manager):
+    def get_by_natural_key(self, code: str):
+        return self.get(code=code)
+
+
+class Kind(models.Model):
+    """What a place is for a citizen: EPN, coworking, fablab, tiers-lieu."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    label = models.CharField(_("libellé"), max_length=80)
+    label_plural = models.CharField(_("libellé au pluriel"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    icon = models.CharField(
+        _("icône"),
+        max_length=80,
+        blank=True,
+        help_text=_("Nom du fichier SVG dans static/icons/."),
+    )
+    structure_type = models.ForeignKey(
+        Term,
+        verbose_name=_("typologie du standard"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"vocabulary": Vocabulary.STRUCTURE_TYPE},
+        related_name="+",
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    objects = KindManager()
+
+    class Meta:
+        verbose_name = _("type de lieu")
+        verbose_name_plural = _("types de lieux")
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+def normalize_name(text: str) -> str:
+    """Lower case, no accents, hyphens and apostrophes as spaces, "St" as "Saint":
+    the form in which a typed town is compared with `Territory.objects.resolve`."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    text = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+    text = re.sub(r"[-'’\s]+", " ", text).strip()
+    return re.sub(r"\b(ste?)\b", lambda m: {"st": "saint", "ste": "sainte"}[m[1]], text)
+
+
+LEVEL_RANK = {"region": 0, "departement": 1, "commune": 2, "arrondissement": 3, "epci": 4}
+DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")
+
+
+class TerritoryManager(models.Manager):
+    def get_by_natural_key(self, level: str, code: str):
+        return self.get(level=level, code=code)
+
+    def resolve(self, text: str) -> "Territory | None":
+        """The territory a citizen most likely means by `text`: a département code,
+        or a région, département or commune name (the most populous commune wins).
+        Postal codes are not territories; see `PlaceQuerySet.with_postal_code`."""
+        text = text.strip()
+        if DEPARTEMENT_CODE.match(text):
+            return self.filter(level="departement", code=text.upper()).first()
+        wanted = normalize_name(text)
+        if not wanted:
+            return None
+        normalized = Replace(
+            Replace(Lower(Unaccent("name")), Value("-"), Value(" ")), Value("'"), Value(" ")
+        )
+        rank = Case(
+            *(When(level=level, then=Value(n)) for level, n in LEVEL_RANK.items()),
+            output_field=models.IntegerField(),
+        )
+        return (
+            self.annotate(normalized=normalized, rank=rank)
+            .filter(normalized=wanted)
+            .order_by("rank", F("population").desc(nulls_last=True))
+            .first()
+        )
+
+
+class Territory(models.Model):
+    """A région, département, EPCI, commune or municipal arrondissement (COG).
+
+    `departement_code` and `region_code` are copied down onto every territory so that
+    "places of a département" is one indexed comparison, whatever the level the place
+    points at (a Paris place points at its arrondissement, two levels below).
+    """
+
+    class Level(models.TextChoices):
+        REGION = "region", _("région")
+        DEPARTEMENT = "departement", _("département")
+        EPCI = "epci", _("intercommunalité")
+        COMMUNE = "commune", _("commune")
+        ARRONDISSEMENT = "arrondissement", _("arrondissement municipal")
+
+    level = models.CharField(_("niveau"), max_length=14, choices=Level)
+    code = models.CharField(_("code INSEE"), max_length=9)
+    name = models.CharField(_("nom"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("territoire parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    epci = models.ForeignKey(
+        "self",
+        verbose_name=_("intercommunalité"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member_communes",
+        limit_choices_to={"level": "epci"},
+    )
+    departement_code = models.CharField(_("code du département"), max_length=3, blank=True)
+    region_code = models.CharField(_("code de la région"), max_length=3, blank=True)
+    postal_codes = ArrayField(
+        models.CharField(max_length=5), verbose_name=_("codes postaux"), default=list, blank=True
+    )
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    centre = models.PointField(_("centre"), srid=4326, null=True, blank=True)
+
+    objects = TerritoryManager()
+
+    class Meta:
+        verbose_name = _("territoire")
+        verbose_name_plural = _("territoires")
+        ordering = ["level", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "code"], name="territory_unique_code"),
+            models.CheckConstraint(
+                condition=Q(level__in=["region", "departement", "epci", "commune", "arrondissement"]),
+                name="territory_level_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["level", "name"], name="territory_level_name"),
+            models.Index(fields=["departement_code", "level"], name="territory_departement"),
+        ]
+
+    def __str__(self) -> str:
+        if self.level in (self.Level.COMMUNE, self.Level.ARRONDISSEMENT) and self.departement_code:
+            return f"{self.name} ({self.departement_code})"
+        return self.name
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.level, self.code)
+
+
+class PlaceQuerySet(models.QuerySet):
+    def published(self) -> "PlaceQuerySet":
+        return self.filter(status=Place.Status.PUBLISHED)
+
+    def of_kinds(self, codes) -> "PlaceQuerySet":
+        """Places of any of the kinds `codes` (OR)."""
+        return self.filter(kinds__code__in=codes).distinct()
+
+    def with_services(self, codes) -> "PlaceQuerySet":
+        """Places offering any of the services `codes` (OR)."""
+        return self.filter(services__code__in=codes).distinct()
+
+    def with_postal_code(self, code: str) -> "PlaceQuerySet":
+        return self.filter(
+            Q(postal_code=code) | Q(commune__postal_codes__contains=[code])
+        )
+
+    def in_territory(self, territory: "Territory") -> "PlaceQuerySet":
+        """Places whose commune lies in `territory`, whatever its level."""
+        match territory.level:
+            case Territory.Level.REGION:
+                return self.filter(commune__region_code=territory.code)
+            case Territory.Level.DEPARTEMENT:
+                return self.filter(commune__departement_code=territory.code)
+            case Territory.Level.EPCI:
+                return self.filter(Q(commune__epci=territory) | Q(commune__parent__epci=territory))
+            case Territory.Level.COMMUNE:
+                return self.filter(Q(commune=territory) | Q(commune__parent=territory))
+        return self.filter(commune=territory)
+
+    def matching(self, text: str) -> "PlaceQuerySet":
+        """Places whose name, summary, description or town contain every word of `text`,
+        ignoring case and accents. (The ranked full-text search replaces this.)"""
+        queryset = self
+        for word in text.split()[:10]:
+            queryset = queryset.filter(
+                Q(name__unaccent__icontains=word)
+                | Q(summary__unaccent__icontains=word)
+                | Q(description__unaccent__icontains=word)
+                | Q(commune__name__unaccent__icontains=word)
+            )
+        return queryset
+
+    def for_cards(self) -> "PlaceQuerySet":
+        """What a list of place cards shows, in a fixed number of queries."""
+        return self.select_related("commune").prefetch_related(
+            Prefetch("kinds", queryset=Kind.objects.order_by("position")),
+            "services",
+        )
+
+
+class Place(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("brouillon")
+        PUBLISHED = "published", _("publié")
+        CLOSED = "closed", _("fermé définitivement")
+
+    # Identity and provenance.
+    name = models.CharField(_("nom"), max_length=250)  # nom
+    slug = models.SlugField(
+        _("adresse de la page"),
+        max_length=120,
+        unique=True,
+        blank=True,
+        help_text=_("Calculée à la création à partir du nom et de la commune ; stable ensuite."),
+    )
+    status = models.CharField(
+        _("statut"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    source = models.CharField(
+        _("source"), max_length=100, blank=True, help_text=_("Producteur des données.")
+    )  # source
+    source_id = models.CharField(
+        _("identifiant à la source"), max_length=100, blank=True
+    )  # id
+    pivot = models.CharField(
+        _("SIRET, RNA ou RIDET"),
+        max_length=14,
+        blank=True,
+        validators=[RegexValidator(PIVOT_PATTERN)],
+    )  # pivot
+    parent_network = models.CharField(
+        _("structure parente"), max_length=250, blank=True
+    )  # structure_parente
+
+    # What.
+    kinds = models.ManyToManyField(Kind, verbose_name=_("types de lieu"), related_name="places")
+    structure_types = models.ManyToManyField(
+        Term, verbose_name=_("typologies"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.STRUCTURE_TYPE},
+    )  # typologie
+    summary = models.CharField(
+        _("présentation courte"), max_length=280, blank=True
+    )  # presentation_resume
+    description = models.TextField(_("présentation détaillée"), blank=True)  # presentation_detail
+    services = models.ManyToManyField(
+        Term, verbose_name=_("services"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.SERVICE},
+    )  # services
+    publics = models.ManyToManyField(
+        Term, verbose_name=_("publics spécifiquement adressés"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.PUBLIC},
+    )  # publics_specifiquement_adresses
+    special_support = models.ManyToManyField(
+        Term, verbose_name=_("prise en charge spécifique"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.SPECIAL_SUPPORT},
+    )  # prise_en_charge_specifique
+    fees = models.ManyToManyField(
+        Term, verbose_name=_("frais à charge"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.FEE},
+    )  # frais_a_charge
+    access_modes = models.ManyToManyField(
+        Term, verbose_name=_("modalités d’accès"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.ACCESS_MODE},
+    )  # modalites_acces
+    support_modes = models.ManyToManyField(
+        Term, verbose_name=_("modalités d’accompagnement"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.SUPPORT_MODE},
+    )  # modalites_accompagnement
+    programmes = models.ManyToManyField(
+        Term, verbose_name=_("dispositifs et programmes nationaux"), blank=True,
+        related_name="+", limit_choices_to={"vocabulary": Vocabulary.PROGRAMME},
+    )  # dispositif_programmes_nationaux
+    labels = models.ManyToManyField(
+        Term, verbose_name=_("formations et labels"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.LABEL},
+    )  # formations_labels
+    other_labels = models.CharField(
+        _("autres formations et labels"), max_length=500, blank=True
+    )  # autres_formations_labels
+    equipment = models.ManyToManyField(
+        Term, verbose_name=_("équipements"), blank=True, related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.EQUIPMENT},
+    )
+
+    # Where.
+    address = models.CharField(_("adresse"), max_length=250)  # adresse
+    address_extra = models.CharField(
+        _("complément d’adresse"), max_length=250, blank=True
+    )  # complement_adresse
+    postal_code = models.CharField(
+        _("code postal"), max_length=5, validators=[RegexValidator(POSTAL_CODE_PATTERN)]
+    )  # code_postal
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="places",
+        limit_choices_to={"level__in": ["commune", "arrondissement"]},
+    )  # commune, code_insee
+    location = models.PointField(
+        _("position"), srid=4326, null=True, blank=True
+    )  # latitude, longitude
+    location_is_approximate = models.BooleanField(
+        _("position approximative"),
+        default=False,
+        help_text=_("Placée au centre de la commune faute de coordonnées."),
+    )
+    itinerant = models.BooleanField(_("itinérant"), default=False)  # itinerance
+    fixed_site = models.BooleanField(_("lieu fixe"), default=True)  # itinerance
+
+    # When and how to reach.
+    opening_hours = models.CharField(
+        _("horaires"),
+        max_length=500,
+        blank=True,
+        validators=[hours.validate_opening_hours],
+        help_text=_("Syntaxe OpenStreetMap, par ex. « Mo-Fr 09:00-12:00,14:00-18:00; PH off »."),
+    )  # horaires
+    phone = models.CharField(
+        _("téléphone"),
+        max_length=16,
+        blank=True,
+        validators=[RegexValidator(PHONE_PATTERN)],
+        help_text=_("Format international, par ex. +33123456789."),
+    )  # telephone
+    emails = ArrayField(
+        models.EmailField(max_length=254), verbose_name=_("courriels"), default=list, blank=True
+    )  # courriels
+    websites = ArrayField(
+        models.URLField(max_length=500), verbose_name=_("sites web"), default=list, blank=True
+    )  # site_web
+    booking_url = models.URLField(_("prise de rendez-vous"), max_length=500, blank=True)  # prise_rdv
+    accessibility_url = models.URLField(
+        _("fiche Accès libre"), max_length=500, blank=True
+    )  # fiche_acces_libre
+
+    # Freshness.
+    data_updated_on = models.DateField(
+        _("date de mise à jour des informations"), default=dt.date.today
+    )  # date_maj
+    verified_at = models.DateTimeField(_("vérifié le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lieu")
+        verbose_name_plural = _("lieux")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~Q(source_id=""),
+                name="place_unique_source_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published", "closed"]),
+                name="place_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("summary"), 280),
+                name="place_summary_max_280",
+            ),
+            models.CheckConstraint(
+                condition=Q(location__isnull=True) | Q(location__coveredby=WORLD),
+                name="place_location_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=PHONE_PATTERN),
+                name="place_phone_e164",
+            ),
+            models.CheckConstraint(
+                condition=Q(pivot="") | Q(pivot__regex=PIVOT_PATTERN),
+                name="place_pivot_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_code__regex=POSTAL_CODE_PATTERN),
+                name="place_postal_code_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(itinerant=True) | Q(fixed_site=True),
+                name="place_fixed_or_itinerant",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "name"], name="place_status_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("places:detail", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.unique_slug()
+        super().save(*args, **kwargs)
+
+    def unique_slug(self) -> str:
+        town = self.commune.name if self.commune_id else ""
+        base = slugify(f"{self.name} {town}")[:100].strip("-") or "lieu"
+        slug, n = base, 1
+        while Place.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+    @property
+    def lon(self) -> float | None:
+        return self.location.x if self.location else None
+
+    @property
+    def lat(self) -> float | None:
+        return self.location.y if self.location else None
+
+    @cached_property
+    def parsed_hours(self):
+        """The parsed opening hours, or None when absent or invalid."""
+        if not self.opening_hours:
+            return None
+        try:
+            return hours.parse(self.opening_hours, self.lon, self.lat)
+        except (SyntaxError, ValueError):
+            return None
+
+    def status_now(self) -> hours.Status | None:
+        parsed = self.parsed_hours
+        return hours.status_at(parsed, timezone.now()) if parsed else None
+
+    def week(self) -> list[hours.Day]:
+        parsed = self.parsed_hours
+        return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []
+
+
+def kinds_with_counts():
+    """Every kind with the number of its published places (one query)."""
+    return Kind.objects.annotate(
+        n_places=Count("places", filter=Q(places__status=Place.Status.PUBLISHED))
+    )
+

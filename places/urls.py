@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "places"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("lieux/", views.place_list, name="list"),
+    path("lieux/<slug:slug>/", views.place_detail, name="detail"),
+    path("carte/", views.map_page, name="map"),
+    path("carte/lieux.geojson", views.places_geojson, name="geojson"),
+    path("healthz", views.healthz, name="healthz"),
+]

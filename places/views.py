@@ -1,0 +1,109 @@
+from django.contrib.gis.db.models.functions import Distance, GeometryDistance
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .filters import PlaceFilter
+from .models import Place, kinds_with_counts
+
+PAGE_SIZE = 20
+
+
+def filtered_places(request: HttpRequest) -> PlaceFilter:
+    return PlaceFilter(request.GET or None, queryset=Place.objects.published())
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "places/home.html",
+        {"filter": PlaceFilter(), "kinds": kinds_with_counts()},
+    )
+
+
+@require_GET
+def place_list(request: HttpRequest) -> HttpResponse:
+    place_filter = filtered_places(request)
+    paginator = Paginator(place_filter.qs.for_cards(), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "places/place_list.html",
+        {"filter": place_filter, "page": page, "places": page.object_list},
+    )
+
+
+@require_GET
+def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    place = get_object_or_404(
+        Place.objects.exclude(status=Place.Status.DRAFT)
+        .select_related("commune__parent")
+        .prefetch_related(
+            "kinds", "structure_types", "services", "publics", "special_support", "fees",
+            "access_modes", "support_modes", "programmes", "labels", "equipment",
+        ),
+        slug=slug,
+    )
+    return render(
+        request, "places/place_detail.html", {"place": place, "nearby": nearby(place)}
+    )
+
+
+def nearby(place: Place, count: int = 5) -> list[Place]:
+    """The published places nearest to `place`, by the spatial index (KNN)."""
+    if place.location is None:
+        return []
+    return list(
+        Place.objects.published()
+        .exclude(pk=place.pk)
+        .filter(location__isnull=False)
+        .select_related("commune")
+        .annotate(distance=Distance("location", place.location))
+        .order_by(GeometryDistance("location", place.location))[:count]
+    )
+
+
+@require_GET
+def map_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "places/map.html", {"filter": filtered_places(request)})
+
+
+@require_GET
+def places_geojson(request: HttpRequest) -> JsonResponse:
+    """The filtered published places that have a position, with compact properties."""
+    rows = (
+        filtered_places(request)
+        .qs.filter(location__isnull=False)
+        .order_by()
+        .values("slug", "name", "location")
+        .annotate(kinds=ArrayAgg("kinds__code", distinct=True, default=[]))
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(row["location"].x, 6), round(row["location"].y, 6)],
+            },
+            "properties": {
+                "name": row["name"],
+                "url": f"/lieux/{row['slug']}/",
+                "kinds": row["kinds"],
+            },
+        }
+        for row in rows
+    ]
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features},
+        content_type="application/geo+json",
+    )
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
