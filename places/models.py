@@ -10,13 +10,12 @@ import re
 import unicodedata
 
 from django.contrib.gis.db import models
-from django.contrib.gis.geos import Polygon
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.contrib.postgres.lookups import Unaccent
 from django.db.models import Case, Count, F, Prefetch, Q, Value, When
-from django.db.models.functions import Length, Lower, Replace
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models.functions import Length, Lower, Now, Replace
+from django.db.models.lookups import LessThanOrEqual, Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -29,8 +28,16 @@ from . import hours
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 PIVOT_PATTERN = r"^[a-zA-Z0-9]{9,14}$"
 POSTAL_CODE_PATTERN = r"^[0-9]{5}$"
-WORLD = Polygon.from_bbox((-180, -90, 180, 90))
-WORLD.srid = 4326
+
+
+class PointX(models.Func):
+    function = "ST_X"
+    output_field = models.FloatField()
+
+
+class PointY(models.Func):
+    function = "ST_Y"
+    output_field = models.FloatField()
 
 
 class Vocabulary(models.TextChoices):
@@ -355,6 +362,11 @@ class PlaceQuerySet(models.QuerySet):
         )
 
 
+class PlaceManager(models.Manager.from_queryset(PlaceQuerySet)):
+    def get_by_natural_key(self, slug: str) -> "Place":
+        return self.get(slug=slug)
+
+
 class Place(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("brouillon")
@@ -496,10 +508,10 @@ class Place(models.Model):
         _("date de mise à jour des informations"), default=dt.date.today
     )  # date_maj
     verified_at = models.DateTimeField(_("vérifié le"), null=True, blank=True)
-    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True, db_default=Now())
 
-    objects = PlaceQuerySet.as_manager()
+    objects = PlaceManager()
 
     class Meta:
         verbose_name = _("lieu")
@@ -520,7 +532,11 @@ class Place(models.Model):
                 name="place_summary_max_280",
             ),
             models.CheckConstraint(
-                condition=Q(location__isnull=True) | Q(location__coveredby=WORLD),
+                condition=Q(location__isnull=True)
+                | Q(
+                    Range(PointX("location"), (-180, 180)),
+                    Range(PointY("location"), (-90, 90)),
+                ),
                 name="place_location_valid",
             ),
             models.CheckConstraint(
@@ -546,6 +562,9 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
     def get_absolute_url(self) -> str:
         return reverse("places:detail", kwargs={"slug": self.slug})
