@@ -104,5 +104,7 @@ class Status:
 
 
 def status_at(oh, moment: dt.datetime) -> Status:
-    """`moment` must be aware; the parser converts it to the place's own zone."""
+    """`moment` must be aware; the parser converts it to the place's own zone
+    (it wants a `ZoneInfo`, not the `datetime.timezone.utc` of `timezone.now()`)."""
+    moment = moment.astimezone(PARIS)
     return Status(oh.is_open(moment), moment, oh.next_change(moment))

@@ -310,6 +310,15 @@ class Territory(models.Model):
     def natural_key(self) -> tuple[str, str]:
         return (self.level, self.code)
 
+    @property
+    def departement(self) -> "Territory | None":
+        """The département of a commune or arrondissement (select_related the parents)."""
+        if self.level == self.Level.COMMUNE:
+            return self.parent
+        if self.level == self.Level.ARRONDISSEMENT and self.parent:
+            return self.parent.parent
+        return None
+
 
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":

@@ -41,7 +41,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
-        .select_related("commune__parent")
+        .select_related("commune__parent__parent")
         .prefetch_related(
             "kinds", "structure_types", "services", "publics", "special_support", "fees",
             "access_modes", "support_modes", "programmes", "labels", "equipment",

@@ -63,6 +63,31 @@ KIND_DEFAULTS = {
                        support=["Dans un atelier collectif", "Accompagnement individuel"]),
 }
 
+DESCRIPTIONS = {
+    "epn": (
+        "L’équipe vous accueille au {address}, à {town}. Venez avec vos identifiants "
+        "et vos papiers si vous avez une démarche à faire : vous repartirez en sachant "
+        "la refaire seul.\n\nLes ateliers collectifs (smartphone, messagerie, "
+        "sécurité) sont annoncés à l’accueil ; ils sont gratuits et ouverts à tous."
+    ),
+    "coworking": (
+        "Au {address}, à {town} : des postes de travail au calme, une bonne "
+        "connexion, du café et une communauté de voisins de bureau.\n\nVisite "
+        "possible sur demande par courriel ; la première journée est offerte."
+    ),
+    "fablab": (
+        "L’atelier est au {address}, à {town}. Les permanences ouvertes permettent de "
+        "découvrir les machines avec un membre ; l’usage en autonomie demande une "
+        "courte formation.\n\nApportez votre projet, vos fichiers ou simplement "
+        "votre curiosité."
+    ),
+    "tiers-lieu": (
+        "Un lieu partagé au {address}, à {town}, où se croisent habitants, "
+        "associations et travailleurs. Le programme des ateliers change chaque mois."
+        "\n\nOn peut y passer prendre un café sans rien demander."
+    ),
+}
+
 # name, kinds, INSEE code, postal code, address, hours, services, equipment, summary, extras
 PLACES = [
     # Bretagne
@@ -245,10 +270,7 @@ def main() -> None:
                 "kinds": [[k] for k in kinds],
                 "structure_types": [["structure_type", t.lower()] for t in extra.get("types", defaults["types"])],
                 "summary": summary,
-                "description": (
-                    f"{summary}\n\nL’équipe vous accueille {commune.name}, {address}. "
-                    "Venez avec vos identifiants et vos papiers si vous avez une démarche à faire."
-                ),
+                "description": DESCRIPTIONS[kinds[0]].format(address=address, town=commune.name),
                 "services": [["service", term_code(SERVICES[s])] for s in services.split()],
                 "publics": [["public", term_code(p)] for p in extra.get("publics", [])],
                 "special_support": [["special_support", term_code(p)] for p in extra.get("special", [])],
