@@ -37,8 +37,16 @@ class TermAdmin(admin.ModelAdmin):
 
 
 for vocabulary_model in (
-    Service, Public, SpecialSupport, Fee, AccessMode, SupportMode,
-    Programme, Label, StructureType, Equipment,
+    Service,
+    Public,
+    SpecialSupport,
+    Fee,
+    AccessMode,
+    SupportMode,
+    Programme,
+    Label,
+    StructureType,
+    Equipment,
 ):
     admin.site.register(vocabulary_model, TermAdmin)
 
@@ -53,30 +61,52 @@ class TerritoryAdmin(LeafletGeoAdmin):
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
-        # The place form's commune autocomplete offers communes and arrondissements only.
+        # The place form's commune autocomplete offers communes and arrondissements.
         queryset, may_have_duplicates = super().get_search_results(
             request, queryset, search_term
         )
         if request.GET.get("model_name") == "place":
-            queryset = queryset.filter(level__in=["commune", "arrondissement"]).order_by(
-                "-population"
-            )
+            queryset = queryset.filter(
+                level__in=["commune", "arrondissement"]
+            ).order_by("-population")
         return queryset, may_have_duplicates
 
 
 @admin.register(Place)
 class PlaceAdmin(LeafletGeoAdmin):
-    list_display = ["name", "commune", "status", "kind_list", "data_updated_on", "source"]
+    list_display = [
+        "name",
+        "commune",
+        "status",
+        "kind_list",
+        "data_updated_on",
+        "source",
+    ]
     list_filter = ["status", "kinds", "services", "source"]
     list_select_related = ["commune"]
-    search_fields = ["name", "slug", "commune__name", "postal_code", "source_id", "pivot"]
+    search_fields = [
+        "name",
+        "slug",
+        "commune__name",
+        "postal_code",
+        "source_id",
+        "pivot",
+    ]
     autocomplete_fields = ["commune"]
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "data_updated_on"
     actions = ["publish", "withdraw"]
     filter_horizontal = [
-        "structure_types", "services", "publics", "special_support", "fees",
-        "access_modes", "support_modes", "programmes", "labels", "equipment",
+        "structure_types",
+        "services",
+        "publics",
+        "special_support",
+        "fees",
+        "access_modes",
+        "support_modes",
+        "programmes",
+        "labels",
+        "equipment",
     ]
     fieldsets = [
         (None, {"fields": ["name", "status", "kinds", "summary", "description"]}),
@@ -84,31 +114,71 @@ class PlaceAdmin(LeafletGeoAdmin):
             _("Adresse et position"),
             {
                 "fields": [
-                    "address", "address_extra", "postal_code", "commune", "location",
-                    "location_is_approximate", "fixed_site", "itinerant",
+                    "address",
+                    "address_extra",
+                    "postal_code",
+                    "commune",
+                    "location",
+                    "location_is_approximate",
+                    "fixed_site",
+                    "itinerant",
                 ]
             },
         ),
         (
             _("Horaires et contact"),
-            {"fields": ["opening_hours", "phone", "emails", "websites", "booking_url",
-                        "accessibility_url"]},
+            {
+                "fields": [
+                    "opening_hours",
+                    "phone",
+                    "emails",
+                    "websites",
+                    "booking_url",
+                    "accessibility_url",
+                ]
+            },
         ),
         (
             _("Services et publics"),
-            {"fields": ["services", "publics", "special_support", "fees", "access_modes",
-                        "support_modes", "equipment"]},
+            {
+                "fields": [
+                    "services",
+                    "publics",
+                    "special_support",
+                    "fees",
+                    "access_modes",
+                    "support_modes",
+                    "equipment",
+                ]
+            },
         ),
         (
             _("Structure, dispositifs et labels"),
-            {"fields": ["structure_types", "pivot", "parent_network", "programmes", "labels",
-                        "other_labels"]},
+            {
+                "fields": [
+                    "structure_types",
+                    "pivot",
+                    "parent_network",
+                    "programmes",
+                    "labels",
+                    "other_labels",
+                ]
+            },
         ),
         (
             _("Provenance et suivi"),
-            {"classes": ["collapse"],
-             "fields": ["slug", "source", "source_id", "data_updated_on", "verified_at",
-                        "created_at", "updated_at"]},
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "slug",
+                    "source",
+                    "source_id",
+                    "data_updated_on",
+                    "verified_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
         ),
     ]
 

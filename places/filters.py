@@ -29,7 +29,10 @@ class PlaceFilter(django_filters.FilterSet):
         method="filter_where",
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": _("ville, code postal ou département"), "autocomplete": "address-level2"}
+            attrs={
+                "placeholder": _("ville, code postal ou département"),
+                "autocomplete": "address-level2",
+            }
         ),
     )
     type = django_filters.ModelMultipleChoiceFilter(
@@ -77,7 +80,13 @@ class PlaceFilter(django_filters.FilterSet):
         return queryset.of_kinds([kind.code for kind in value]) if value else queryset
 
     def filter_services(self, queryset, name, value):
-        return queryset.with_services([term.code for term in value]) if value else queryset
+        return (
+            queryset.with_services([term.code for term in value]) if value else queryset
+        )
 
     def sort(self, queryset, name, value):
-        return queryset.order_by("-data_updated_on", "name") if value == "maj" else queryset.order_by("name")
+        return (
+            queryset.order_by("-data_updated_on", "name")
+            if value == "maj"
+            else queryset.order_by("name")
+        )

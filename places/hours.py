@@ -1,4 +1,4 @@
-"""Opening hours in the OpenStreetMap `opening_hours` syntax, read with opening-hours-py.
+"""Opening hours in the OpenStreetMap `opening_hours` syntax (opening-hours-py).
 
 Public holidays (`PH`) follow the French calendar; times are Europe/Paris unless the
 place's coordinates say otherwise (overseas places get their own zone and holidays).
@@ -14,10 +14,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 PARIS = ZoneInfo("Europe/Paris")
+# What the parser raises for a value it cannot read.
+INVALID = (opening_hours.ParserError, SyntaxError, ValueError)
 
 
 def parse(value: str, lon: float | None = None, lat: float | None = None):
-    """Parse `value`; raise `SyntaxError` (the parser's error) when it is invalid."""
+    """Parse `value`; raise one of `INVALID` when it cannot be read."""
     if lon is not None and lat is not None:
         return opening_hours.OpeningHours(
             value, coords=(lat, lon), auto_country=True, auto_timezone=True
@@ -30,7 +32,7 @@ def validate_opening_hours(value: str) -> None:
         return
     try:
         parse(value)
-    except (SyntaxError, ValueError) as error:
+    except INVALID as error:
         raise ValidationError(
             _(
                 "Horaires invalides : utilisez la syntaxe OpenStreetMap, par exemple "
@@ -59,14 +61,18 @@ def upcoming_week(oh, today: dt.date) -> list[Day]:
     """
     start = dt.datetime.combine(today, dt.time.min)
     days: dict[dt.date, list] = {today + dt.timedelta(days=n): [] for n in range(7)}
-    for begin, end, state, _comment in oh.intervals(start, start + dt.timedelta(days=7)):
+    for begin, end, state, _comment in oh.intervals(
+        start, start + dt.timedelta(days=7)
+    ):
         if state != opening_hours.State.OPEN:
             continue
         begin = begin.replace(tzinfo=None)
         end = end.replace(tzinfo=None)
         # Split intervals that run past midnight across the days they cover.
         while begin < end:
-            day_end = dt.datetime.combine(begin.date() + dt.timedelta(days=1), dt.time.min)
+            day_end = dt.datetime.combine(
+                begin.date() + dt.timedelta(days=1), dt.time.min
+            )
             stop = min(end, day_end)
             if begin.date() in days:
                 days[begin.date()].append(
@@ -78,7 +84,7 @@ def upcoming_week(oh, today: dt.date) -> list[Day]:
 
 @dataclass(frozen=True)
 class Status:
-    """Whether a place is open at `moment`, and when that changes (in the place's zone)."""
+    """Whether a place is open at `moment`, and when that changes (place's zone)."""
 
     is_open: bool
     moment: dt.datetime

@@ -11,11 +11,11 @@ import unicodedata
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
 from django.contrib.postgres.lookups import Unaccent
+from django.core.validators import RegexValidator
 from django.db.models import Case, Count, F, Prefetch, Q, Value, When
-from django.db.models.functions import Length, Lower, Now, Replace
-from django.db.models.lookups import LessThanOrEqual, Range
+from django.db.models.functions import Lower, Now, Replace
+from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -41,7 +41,7 @@ class PointY(models.Func):
 
 
 class Vocabulary(models.TextChoices):
-    """The reference lists a place is described with; all but the last are the standard's."""
+    """The reference lists describing a place; all but equipment are the standard's."""
 
     SERVICE = "service", _("Services")
     PUBLIC = "public", _("Publics spécifiquement adressés")
@@ -125,7 +125,11 @@ def _vocabulary_proxy(name: str, vocabulary: Vocabulary, singular: str):
     meta = type(
         "Meta",
         (),
-        {"proxy": True, "verbose_name": singular, "verbose_name_plural": vocabulary.label},
+        {
+            "proxy": True,
+            "verbose_name": singular,
+            "verbose_name_plural": vocabulary.label,
+        },
     )
     attrs = {
         "__module__": __name__,
@@ -142,7 +146,9 @@ SpecialSupport = _vocabulary_proxy(
     "SpecialSupport", Vocabulary.SPECIAL_SUPPORT, _("prise en charge spécifique")
 )
 Fee = _vocabulary_proxy("Fee", Vocabulary.FEE, _("frais à charge"))
-AccessMode = _vocabulary_proxy("AccessMode", Vocabulary.ACCESS_MODE, _("modalité d’accès"))
+AccessMode = _vocabulary_proxy(
+    "AccessMode", Vocabulary.ACCESS_MODE, _("modalité d’accès")
+)
 SupportMode = _vocabulary_proxy(
     "SupportMode", Vocabulary.SUPPORT_MODE, _("modalité d’accompagnement")
 )
@@ -208,7 +214,13 @@ def normalize_name(text: str) -> str:
     return re.sub(r"\b(ste?)\b", lambda m: {"st": "saint", "ste": "sainte"}[m[1]], text)
 
 
-LEVEL_RANK = {"region": 0, "departement": 1, "commune": 2, "arrondissement": 3, "epci": 4}
+LEVEL_RANK = {
+    "region": 0,
+    "departement": 1,
+    "commune": 2,
+    "arrondissement": 3,
+    "epci": 4,
+}
 DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")
 
 
@@ -227,7 +239,9 @@ class TerritoryManager(models.Manager):
         if not wanted:
             return None
         normalized = Replace(
-            Replace(Lower(Unaccent("name")), Value("-"), Value(" ")), Value("'"), Value(" ")
+            Replace(Lower(Unaccent("name")), Value("-"), Value(" ")),
+            Value("'"),
+            Value(" "),
         )
         rank = Case(
             *(When(level=level, then=Value(n)) for level, n in LEVEL_RANK.items()),
@@ -276,10 +290,15 @@ class Territory(models.Model):
         related_name="member_communes",
         limit_choices_to={"level": "epci"},
     )
-    departement_code = models.CharField(_("code du département"), max_length=3, blank=True)
+    departement_code = models.CharField(
+        _("code du département"), max_length=3, blank=True
+    )
     region_code = models.CharField(_("code de la région"), max_length=3, blank=True)
     postal_codes = ArrayField(
-        models.CharField(max_length=5), verbose_name=_("codes postaux"), default=list, blank=True
+        models.CharField(max_length=5),
+        verbose_name=_("codes postaux"),
+        default=list,
+        blank=True,
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     centre = models.PointField(_("centre"), srid=4326, null=True, blank=True)
@@ -291,19 +310,34 @@ class Territory(models.Model):
         verbose_name_plural = _("territoires")
         ordering = ["level", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["level", "code"], name="territory_unique_code"),
+            models.UniqueConstraint(
+                fields=["level", "code"], name="territory_unique_code"
+            ),
             models.CheckConstraint(
-                condition=Q(level__in=["region", "departement", "epci", "commune", "arrondissement"]),
+                condition=Q(
+                    level__in=[
+                        "region",
+                        "departement",
+                        "epci",
+                        "commune",
+                        "arrondissement",
+                    ]
+                ),
                 name="territory_level_valid",
             ),
         ]
         indexes = [
             models.Index(fields=["level", "name"], name="territory_level_name"),
-            models.Index(fields=["departement_code", "level"], name="territory_departement"),
+            models.Index(
+                fields=["departement_code", "level"], name="territory_departement"
+            ),
         ]
 
     def __str__(self) -> str:
-        if self.level in (self.Level.COMMUNE, self.Level.ARRONDISSEMENT) and self.departement_code:
+        if (
+            self.level in (self.Level.COMMUNE, self.Level.ARRONDISSEMENT)
+            and self.departement_code
+        ):
             return f"{self.name} ({self.departement_code})"
         return self.name
 
@@ -312,7 +346,7 @@ class Territory(models.Model):
 
     @property
     def departement(self) -> "Territory | None":
-        """The département of a commune or arrondissement (select_related the parents)."""
+        """The département of a commune or arrondissement (select_related parents)."""
         if self.level == self.Level.COMMUNE:
             return self.parent
         if self.level == self.Level.ARRONDISSEMENT and self.parent:
@@ -345,7 +379,9 @@ class PlaceQuerySet(models.QuerySet):
             case Territory.Level.DEPARTEMENT:
                 return self.filter(commune__departement_code=territory.code)
             case Territory.Level.EPCI:
-                return self.filter(Q(commune__epci=territory) | Q(commune__parent__epci=territory))
+                return self.filter(
+                    Q(commune__epci=territory) | Q(commune__parent__epci=territory)
+                )
             case Territory.Level.COMMUNE:
                 return self.filter(Q(commune=territory) | Q(commune__parent=territory))
         return self.filter(commune=territory)
@@ -389,7 +425,9 @@ class Place(models.Model):
         max_length=120,
         unique=True,
         blank=True,
-        help_text=_("Calculée à la création à partir du nom et de la commune ; stable ensuite."),
+        help_text=_(
+            "Calculée à la création à partir du nom et de la commune ; stable ensuite."
+        ),
     )
     status = models.CharField(
         _("statut"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
@@ -411,52 +449,87 @@ class Place(models.Model):
     )  # structure_parente
 
     # What.
-    kinds = models.ManyToManyField(Kind, verbose_name=_("types de lieu"), related_name="places")
+    kinds = models.ManyToManyField(
+        Kind, verbose_name=_("types de lieu"), related_name="places"
+    )
     structure_types = models.ManyToManyField(
-        Term, verbose_name=_("typologies"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("typologies"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.STRUCTURE_TYPE},
     )  # typologie
+    # varchar(280): the database refuses a longer summary.
     summary = models.CharField(
         _("présentation courte"), max_length=280, blank=True
     )  # presentation_resume
-    description = models.TextField(_("présentation détaillée"), blank=True)  # presentation_detail
+    description = models.TextField(
+        _("présentation détaillée"), blank=True
+    )  # presentation_detail
     services = models.ManyToManyField(
-        Term, verbose_name=_("services"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("services"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.SERVICE},
     )  # services
     publics = models.ManyToManyField(
-        Term, verbose_name=_("publics spécifiquement adressés"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("publics spécifiquement adressés"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.PUBLIC},
     )  # publics_specifiquement_adresses
     special_support = models.ManyToManyField(
-        Term, verbose_name=_("prise en charge spécifique"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("prise en charge spécifique"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.SPECIAL_SUPPORT},
     )  # prise_en_charge_specifique
     fees = models.ManyToManyField(
-        Term, verbose_name=_("frais à charge"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("frais à charge"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.FEE},
     )  # frais_a_charge
     access_modes = models.ManyToManyField(
-        Term, verbose_name=_("modalités d’accès"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("modalités d’accès"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.ACCESS_MODE},
     )  # modalites_acces
     support_modes = models.ManyToManyField(
-        Term, verbose_name=_("modalités d’accompagnement"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("modalités d’accompagnement"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.SUPPORT_MODE},
     )  # modalites_accompagnement
     programmes = models.ManyToManyField(
-        Term, verbose_name=_("dispositifs et programmes nationaux"), blank=True,
-        related_name="+", limit_choices_to={"vocabulary": Vocabulary.PROGRAMME},
+        Term,
+        verbose_name=_("dispositifs et programmes nationaux"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"vocabulary": Vocabulary.PROGRAMME},
     )  # dispositif_programmes_nationaux
     labels = models.ManyToManyField(
-        Term, verbose_name=_("formations et labels"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("formations et labels"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.LABEL},
     )  # formations_labels
     other_labels = models.CharField(
         _("autres formations et labels"), max_length=500, blank=True
     )  # autres_formations_labels
     equipment = models.ManyToManyField(
-        Term, verbose_name=_("équipements"), blank=True, related_name="+",
+        Term,
+        verbose_name=_("équipements"),
+        blank=True,
+        related_name="+",
         limit_choices_to={"vocabulary": Vocabulary.EQUIPMENT},
     )
 
@@ -492,7 +565,9 @@ class Place(models.Model):
         max_length=500,
         blank=True,
         validators=[hours.validate_opening_hours],
-        help_text=_("Syntaxe OpenStreetMap, par ex. « Mo-Fr 09:00-12:00,14:00-18:00; PH off »."),
+        help_text=_(
+            "Syntaxe OpenStreetMap, par ex. « Mo-Fr 09:00-12:00,14:00-18:00; PH off »."
+        ),
     )  # horaires
     phone = models.CharField(
         _("téléphone"),
@@ -502,12 +577,20 @@ class Place(models.Model):
         help_text=_("Format international, par ex. +33123456789."),
     )  # telephone
     emails = ArrayField(
-        models.EmailField(max_length=254), verbose_name=_("courriels"), default=list, blank=True
+        models.EmailField(max_length=254),
+        verbose_name=_("courriels"),
+        default=list,
+        blank=True,
     )  # courriels
     websites = ArrayField(
-        models.URLField(max_length=500), verbose_name=_("sites web"), default=list, blank=True
+        models.URLField(max_length=500),
+        verbose_name=_("sites web"),
+        default=list,
+        blank=True,
     )  # site_web
-    booking_url = models.URLField(_("prise de rendez-vous"), max_length=500, blank=True)  # prise_rdv
+    booking_url = models.URLField(
+        _("prise de rendez-vous"), max_length=500, blank=True
+    )  # prise_rdv
     accessibility_url = models.URLField(
         _("fiche Accès libre"), max_length=500, blank=True
     )  # fiche_acces_libre
@@ -535,10 +618,6 @@ class Place(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "published", "closed"]),
                 name="place_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=LessThanOrEqual(Length("summary"), 280),
-                name="place_summary_max_280",
             ),
             models.CheckConstraint(
                 condition=Q(location__isnull=True)
@@ -607,7 +686,7 @@ class Place(models.Model):
             return None
         try:
             return hours.parse(self.opening_hours, self.lon, self.lat)
-        except (SyntaxError, ValueError):
+        except hours.INVALID:
             return None
 
     def status_now(self) -> hours.Status | None:
@@ -624,4 +703,3 @@ def kinds_with_counts():
     return Kind.objects.annotate(
         n_places=Count("places", filter=Q(places__status=Place.Status.PUBLISHED))
     )
-

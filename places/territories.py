@@ -20,8 +20,14 @@ from .models import Territory
 
 Level = Territory.Level
 COMPARED_FIELDS = [
-    "name", "parent_id", "epci_id", "departement_code", "region_code",
-    "postal_codes", "population", "centre",
+    "name",
+    "parent_id",
+    "epci_id",
+    "departement_code",
+    "region_code",
+    "postal_codes",
+    "population",
+    "centre",
 ]
 
 
@@ -39,7 +45,8 @@ class LoadReport:
 
     def __str__(self) -> str:
         text = (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+            f"{self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
         )
         if self.centres:
             text += f"; {self.centres} centre points read"
@@ -91,17 +98,23 @@ def read_centres(source: str, report: LoadReport) -> dict[str, Point]:
         try:
             lat_f, lon_f = float(lat.replace(",", ".")), float(lon.replace(",", "."))
         except ValueError:
-            report.centre_errors.append(f"line {line}: {code}: not a number ({lat}, {lon})")
+            report.centre_errors.append(
+                f"line {line}: {code}: not a number ({lat}, {lon})"
+            )
             continue
         if not (-90 <= lat_f <= 90 and -180 <= lon_f <= 180):
-            report.centre_errors.append(f"line {line}: {code}: out of range ({lat}, {lon})")
+            report.centre_errors.append(
+                f"line {line}: {code}: out of range ({lat}, {lon})"
+            )
             continue
         centres[code] = Point(lon_f, lat_f, srid=4326)
     report.centres = len(centres)
     return centres
 
 
-def _sync(level: str, wanted: Iterable[Territory], report: LoadReport) -> dict[str, int]:
+def _sync(
+    level: str, wanted: Iterable[Territory], report: LoadReport
+) -> dict[str, int]:
     """Write the territories of `level` that differ from the stored ones.
 
     Returns {code: id} for the level, for the next level's parents.
@@ -115,7 +128,10 @@ def _sync(level: str, wanted: Iterable[Territory], report: LoadReport) -> dict[s
             continue
         if territory.centre is None:
             territory.centre = current.centre  # keep a centre loaded earlier
-        if any(_differs(getattr(current, f), getattr(territory, f)) for f in COMPARED_FIELDS):
+        if any(
+            _differs(getattr(current, f), getattr(territory, f))
+            for f in COMPARED_FIELDS
+        ):
             territory.pk = current.pk
             to_update.append(territory)
         else:
@@ -143,52 +159,81 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
     departements = read_package(data_dir, "departements")
     epcis = read_package(data_dir, "epci")
     communes = [
-        c for c in read_package(data_dir, "communes")
+        c
+        for c in read_package(data_dir, "communes")
         if c["type"] in ("commune-actuelle", "arrondissement-municipal")
     ]
 
     region_ids = _sync(
         Level.REGION,
-        (Territory(level=Level.REGION, code=r["code"], name=r["nom"], region_code=r["code"])
-         for r in regions),
+        (
+            Territory(
+                level=Level.REGION, code=r["code"], name=r["nom"], region_code=r["code"]
+            )
+            for r in regions
+        ),
         report,
     )
     departement_ids = _sync(
         Level.DEPARTEMENT,
-        (Territory(level=Level.DEPARTEMENT, code=d["code"], name=d["nom"],
-                   parent_id=region_ids.get(d["region"]), departement_code=d["code"],
-                   region_code=d["region"])
-         for d in departements),
+        (
+            Territory(
+                level=Level.DEPARTEMENT,
+                code=d["code"],
+                name=d["nom"],
+                parent_id=region_ids.get(d["region"]),
+                departement_code=d["code"],
+                region_code=d["region"],
+            )
+            for d in departements
+        ),
         report,
     )
     epci_of = {m["code"]: e["code"] for e in epcis for m in e["membres"]}
     epci_ids = _sync(
         Level.EPCI,
-        (Territory(level=Level.EPCI, code=e["code"], name=e["nom"],
-                   population=e.get("populationMunicipale"))
-         for e in epcis),
+        (
+            Territory(
+                level=Level.EPCI,
+                code=e["code"],
+                name=e["nom"],
+                population=e.get("populationMunicipale"),
+            )
+            for e in epcis
+        ),
         report,
     )
 
     def territory(c: dict, level: str, parent_id: int | None) -> Territory:
         return Territory(
-            level=level, code=c["code"], name=c["nom"], parent_id=parent_id,
+            level=level,
+            code=c["code"],
+            name=c["nom"],
+            parent_id=parent_id,
             epci_id=epci_ids.get(epci_of.get(c["code"], "")),
-            departement_code=c.get("departement", ""), region_code=c.get("region", ""),
-            postal_codes=sorted(c.get("codesPostaux", [])), population=c.get("population"),
+            departement_code=c.get("departement", ""),
+            region_code=c.get("region", ""),
+            postal_codes=sorted(c.get("codesPostaux", [])),
+            population=c.get("population"),
             centre=centres.get(c["code"]),
         )
 
     commune_ids = _sync(
         Level.COMMUNE,
-        (territory(c, Level.COMMUNE, departement_ids.get(c.get("departement")))
-         for c in communes if c["type"] == "commune-actuelle"),
+        (
+            territory(c, Level.COMMUNE, departement_ids.get(c.get("departement")))
+            for c in communes
+            if c["type"] == "commune-actuelle"
+        ),
         report,
     )
     _sync(
         Level.ARRONDISSEMENT,
-        (territory(c, Level.ARRONDISSEMENT, commune_ids.get(c["commune"]))
-         for c in communes if c["type"] == "arrondissement-municipal"),
+        (
+            territory(c, Level.ARRONDISSEMENT, commune_ids.get(c["commune"]))
+            for c in communes
+            if c["type"] == "arrondissement-municipal"
+        ),
         report,
     )
     return report

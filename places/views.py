@@ -43,8 +43,17 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Place.objects.exclude(status=Place.Status.DRAFT)
         .select_related("commune__parent__parent")
         .prefetch_related(
-            "kinds", "structure_types", "services", "publics", "special_support", "fees",
-            "access_modes", "support_modes", "programmes", "labels", "equipment",
+            "kinds",
+            "structure_types",
+            "services",
+            "publics",
+            "special_support",
+            "fees",
+            "access_modes",
+            "support_modes",
+            "programmes",
+            "labels",
+            "equipment",
         ),
         slug=slug,
     )
@@ -87,7 +96,10 @@ def places_geojson(request: HttpRequest) -> JsonResponse:
             "type": "Feature",
             "geometry": {
                 "type": "Point",
-                "coordinates": [round(row["location"].x, 6), round(row["location"].y, 6)],
+                "coordinates": [
+                    round(row["location"].x, 6),
+                    round(row["location"].y, 6),
+                ],
             },
             "properties": {
                 "name": row["name"],

@@ -1,7 +1,8 @@
 """Rebuild fixtures/reference.json from the national standard's files.
 
 Run it when the standard changes:
-    python scripts/build_reference_fixture.py ../shared/standard > fixtures/reference.json
+    python scripts/build_reference_fixture.py ../shared/standard \
+        > fixtures/reference.json
 Kinds and equipment are ours and written below; the standard's vocabularies are
 copied verbatim (their `value` is the standard's exact spelling).
 """
@@ -40,18 +41,41 @@ EQUIPMENT = [
 ]
 
 KINDS = [
-    ("epn", "Espace public numérique", "Espaces publics numériques", "EPN",
-     "Un lieu ouvert à tous pour accéder à un ordinateur et à internet, et se faire "
-     "aider dans ses usages et démarches en ligne.", "epn.svg"),
-    ("coworking", "Coworking", "Coworkings", "TIERS_LIEUX",
-     "Un espace de travail partagé : un bureau, une connexion, des voisins.",
-     "coworking.svg"),
-    ("fablab", "Fablab", "Fablabs", "FABLAB",
-     "Un atelier de fabrication numérique partagé : imprimantes 3D, découpe laser, "
-     "électronique, et des gens pour apprendre à s’en servir.", "fablab.svg"),
-    ("tiers-lieu", "Tiers-lieu", "Tiers-lieux", "TIERS_LIEUX",
-     "Un lieu hybride qui réunit souvent médiation numérique, travail partagé, "
-     "fabrication et vie locale.", "tiers-lieu.svg"),
+    (
+        "epn",
+        "Espace public numérique",
+        "Espaces publics numériques",
+        "EPN",
+        "Un lieu ouvert à tous pour accéder à un ordinateur et à internet, et se faire "
+        "aider dans ses usages et démarches en ligne.",
+        "epn.svg",
+    ),
+    (
+        "coworking",
+        "Coworking",
+        "Coworkings",
+        "TIERS_LIEUX",
+        "Un espace de travail partagé : un bureau, une connexion, des voisins.",
+        "coworking.svg",
+    ),
+    (
+        "fablab",
+        "Fablab",
+        "Fablabs",
+        "FABLAB",
+        "Un atelier de fabrication numérique partagé : imprimantes 3D, découpe laser, "
+        "électronique, et des gens pour apprendre à s’en servir.",
+        "fablab.svg",
+    ),
+    (
+        "tiers-lieu",
+        "Tiers-lieu",
+        "Tiers-lieux",
+        "TIERS_LIEUX",
+        "Un lieu hybride qui réunit souvent médiation numérique, travail partagé, "
+        "fabrication et vie locale.",
+        "tiers-lieu.svg",
+    ),
 ]
 
 
@@ -87,16 +111,32 @@ def main(standard: Path) -> None:
         for n, t in enumerate(types)
     ]
     objects += [
-        {"model": "places.term", "fields": {
-            "vocabulary": "equipment", "code": code, "value": label, "label": label,
-            "description": "", "position": n}}
+        {
+            "model": "places.term",
+            "fields": {
+                "vocabulary": "equipment",
+                "code": code,
+                "value": label,
+                "label": label,
+                "description": "",
+                "position": n,
+            },
+        }
         for n, (code, label) in enumerate(EQUIPMENT)
     ]
     objects += [
-        {"model": "places.kind", "fields": {
-            "code": code, "label": label, "label_plural": plural, "description": text,
-            "icon": icon, "structure_type": ["structure_type", typology.lower()],
-            "position": n}}
+        {
+            "model": "places.kind",
+            "fields": {
+                "code": code,
+                "label": label,
+                "label_plural": plural,
+                "description": text,
+                "icon": icon,
+                "structure_type": ["structure_type", typology.lower()],
+                "position": n,
+            },
+        }
         for n, (code, label, plural, typology, text, icon) in enumerate(KINDS)
     ]
     json.dump(objects, sys.stdout, ensure_ascii=False, indent=1)

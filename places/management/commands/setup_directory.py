@@ -12,7 +12,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--demo", action="store_true", help="Load the demo places.")
         parser.add_argument(
-            "--centres", metavar="FILE_OR_URL", help="Commune centres CSV (see load_territories)."
+            "--centres",
+            metavar="FILE_OR_URL",
+            help="Commune centres CSV (see load_territories).",
         )
 
     def handle(self, *args, demo=False, centres=None, verbosity=1, **options):

@@ -1,0 +1,54 @@
+# Two commands for a newcomer: `make run` (serve the site with demo data) and
+# `make test` (the whole test suite). Both install what is missing and are idempotent.
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+# Commune centre points: the shared real-data file when it sits beside the project.
+CENTRES  ?= $(wildcard ../shared/data/communes_france_centroides.csv)
+STAMPS   := .make
+
+.PHONY: run test install system db lint check-migrations serve clean
+
+run: install db
+	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install db lint check-migrations
+	$(VENV)/bin/pytest
+
+install: system $(STAMPS)/python $(STAMPS)/npm
+
+system:
+	@scripts/ensure-system.sh $(if $(filter test,$(MAKECMDGOALS)),--browser)
+
+db: system
+	@scripts/ensure-database.sh
+
+$(STAMPS)/python: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: $(STAMPS)/python
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-migrations: $(STAMPS)/python
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# Production-like serving: hashed, compressed static files and gunicorn.
+serve: install db
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
+	$(VENV)/bin/gunicorn epn_directory.wsgi --bind $(HOST):$(PORT) --workers 3
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMPS) staticfiles

@@ -1,0 +1,31 @@
+"""Test set-up: a real PostgreSQL/PostGIS database, loaded once per session with the
+reference vocabularies and every French territory (and commune centres when the shared
+real-data folder is beside the project)."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from places.territories import load_territories
+
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+CENTRES_CSV = SHARED_DATA / "communes_france_centroides.csv"
+REFERENCE = Path(settings.BASE_DIR) / "fixtures" / "reference.json"
+DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
+
+needs_shared_data = pytest.mark.skipif(
+    not CENTRES_CSV.exists(),
+    reason=f"real data not found at {SHARED_DATA} (../shared/data beside the project)",
+)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("loaddata", REFERENCE, verbosity=0)
+        load_territories(
+            settings.TERRITORIES_DATA_DIR,
+            str(CENTRES_CSV) if CENTRES_CSV.exists() else None,
+        )

@@ -1,0 +1,37 @@
+import factory
+from django.contrib.gis.geos import Point
+
+from places.models import Kind, Place, Term, Territory
+
+
+def commune(code: str) -> Territory:
+    return Territory.objects.get(level__in=["commune", "arrondissement"], code=code)
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    """A published place in Rennes (35238) unless told otherwise.
+
+    `kinds` and `services` take codes: PlaceFactory(kinds=["fablab"], services=[...]).
+    """
+
+    class Meta:
+        model = Place
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Espace numérique n°{n}")
+    status = Place.Status.PUBLISHED
+    summary = "Aide aux démarches en ligne et accès libre aux ordinateurs."
+    address = "1 place de la Mairie"
+    postal_code = "35000"
+    commune = factory.LazyFunction(lambda: commune("35238"))
+    location = factory.LazyFunction(lambda: Point(-1.6794, 48.1113, srid=4326))
+    opening_hours = "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+
+    @factory.post_generation
+    def kinds(self, create, codes, **kwargs):
+        self.kinds.set(Kind.objects.filter(code__in=codes or ["epn"]))
+
+    @factory.post_generation
+    def services(self, create, codes, **kwargs):
+        if codes:
+            self.services.set(Term.objects.filter(vocabulary="service", code__in=codes))

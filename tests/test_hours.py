@@ -1,0 +1,84 @@
+"""Opening hours: validation, open-now wording, the weekly table (Europe/Paris)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from places import hours
+
+PARIS = ZoneInfo("Europe/Paris")
+WEEKDAYS = "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+def test_invalid_hours_are_refused_with_a_french_message():
+    with pytest.raises(ValidationError, match="syntaxe OpenStreetMap"):
+        hours.validate_opening_hours("lundi 9h-12h")
+
+
+def test_valid_and_empty_hours_pass():
+    hours.validate_opening_hours(WEEKDAYS)
+    hours.validate_opening_hours("")
+
+
+def test_open_now_says_when_it_closes():
+    status = hours.status_at(
+        hours.parse(WEEKDAYS), at(2026, 12, 1, 10, 30)
+    )  # a Tuesday
+    assert status.is_open
+    assert str(status) == "Ouvert · ferme à 12:00"
+
+
+def test_closed_says_when_it_opens_next():
+    parsed = hours.parse(WEEKDAYS)
+    assert str(hours.status_at(parsed, at(2026, 12, 1, 12, 30))) == (
+        "Fermé · ouvre aujourd’hui à 14:00"
+    )
+    assert (
+        str(hours.status_at(parsed, at(2026, 12, 1, 19, 0)))
+        == "Fermé · ouvre demain à 09:00"
+    )
+    assert (
+        str(hours.status_at(parsed, at(2026, 12, 5, 10, 0)))
+        == "Fermé · ouvre lundi à 09:00"
+    )
+
+
+def test_public_holidays_are_french():
+    # 25 December 2026 is a Friday and a public holiday.
+    status = hours.status_at(hours.parse(WEEKDAYS), at(2026, 12, 25, 10, 0))
+    assert not status.is_open
+    assert str(status) == "Fermé · ouvre lundi à 09:00"
+
+
+def test_time_zone_is_respected_for_utc_moments():
+    utc_moment = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)  # 09:30 in Paris
+    assert hours.status_at(hours.parse(WEEKDAYS), utc_moment).is_open
+
+
+def test_overseas_places_use_their_own_time():
+    # Réunion is UTC+4: at 07:00 in Paris it is 10:00 in Saint-Denis.
+    parsed = hours.parse("Mo-Fr 09:00-17:00", lon=55.45, lat=-20.88)
+    assert hours.status_at(parsed, at(2026, 12, 1, 7, 0)).is_open
+
+
+def test_week_splits_hours_past_midnight():
+    week = hours.upcoming_week(
+        hours.parse("Fr 20:00-02:00"), dt.date(2026, 12, 4)
+    )  # Friday
+    friday, saturday = week[0], week[1]
+    assert friday.intervals == [(dt.time(20, 0), dt.time.max)]
+    assert saturday.intervals == [(dt.time(0, 0), dt.time(2, 0))]
+    assert len(week) == 7 and week[0].is_today
+
+
+def test_week_shows_holidays_as_closed():
+    week = hours.upcoming_week(hours.parse(WEEKDAYS), dt.date(2026, 12, 21))
+    christmas = next(day for day in week if day.date == dt.date(2026, 12, 25))
+    assert christmas.intervals == []
+    assert week[0].intervals == [(dt.time(9), dt.time(12)), (dt.time(14), dt.time(18))]
