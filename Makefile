@@ -9,7 +9,7 @@ PORT     ?= 8000
 CENTRES  ?= $(wildcard ../shared/data/communes_france_centroides.csv)
 STAMPS   := .make
 
-.PHONY: run test install system db lint check-migrations serve clean
+.PHONY: run test install system db lint check-migrations serve admin clean
 
 run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
@@ -49,6 +49,10 @@ serve: install db
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
 	$(VENV)/bin/gunicorn epn_directory.wsgi --bind $(HOST):$(PORT) --workers 3
+
+# Create an administrator account for the local admin (asks for a password).
+admin: install db
+	DEBUG=1 $(PY) manage.py createsuperuser
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMPS) staticfiles
