@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
@@ -74,6 +75,19 @@ class TerritoryAdmin(LeafletGeoAdmin):
 
 @admin.register(Place)
 class PlaceAdmin(LeafletGeoAdmin):
+    wide = forms.TextInput(attrs={"class": "vLargeTextField", "size": 80})
+    several = _("Séparez plusieurs adresses par des virgules.")
+    field_options = {
+        "summary": {
+            "widget": forms.Textarea(attrs={"rows": 3, "maxlength": 280}),
+            "help_text": _(
+                "280 caractères au plus : ce qui s’affiche dans les listes."
+            ),
+        },
+        "opening_hours": {"widget": wide},
+        "emails": {"widget": wide, "help_text": several},
+        "websites": {"widget": wide, "help_text": several},
+    }
     list_display = [
         "name",
         "commune",
@@ -96,18 +110,9 @@ class PlaceAdmin(LeafletGeoAdmin):
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "data_updated_on"
     actions = ["publish", "withdraw"]
-    filter_horizontal = [
-        "structure_types",
-        "services",
-        "publics",
-        "special_support",
-        "fees",
-        "access_modes",
-        "support_modes",
-        "programmes",
-        "labels",
-        "equipment",
-    ]
+    # Structure types (92 of them) get the filterable selector; the other lists are
+    # short, and read better as checkboxes (see formfield_for_manytomany).
+    filter_horizontal = ["structure_types"]
     fieldsets = [
         (None, {"fields": ["name", "status", "kinds", "summary", "description"]}),
         (
@@ -184,6 +189,15 @@ class PlaceAdmin(LeafletGeoAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("kinds")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        kwargs.update(self.field_options.get(db_field.name, {}))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name not in self.filter_horizontal:
+            kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("types"))
     def kind_list(self, place: Place) -> str:
