@@ -35,6 +35,7 @@ def test_production_static_files_are_hashed_and_compressed(tmp_path):
         "--noinput",
         DEBUG="0",
         SECRET_KEY="x",
+        STATIC_MANIFEST="1",
         STATIC_ROOT=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
