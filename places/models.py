@@ -6,6 +6,7 @@ The comment on each field of `Place` names the column of the national standard
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -203,6 +204,7 @@ class Kind(models.Model):
         return (self.code,)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_name(text: str) -> str:
     """Lower case, no accents, hyphens and apostrophes as spaces, "St" as "Saint":
     the form in which a typed town is compared with `Territory.objects.resolve`."""
@@ -273,6 +275,15 @@ class Territory(models.Model):
     level = models.CharField(_("niveau"), max_length=14, choices=Level)
     code = models.CharField(_("code INSEE"), max_length=9)
     name = models.CharField(_("nom"), max_length=200)
+    search_name = models.CharField(
+        _("nom normalisé"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Sans accents ni tirets, en minuscules : pour retrouver un nom tapé."
+        ),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("territoire parent"),
@@ -301,6 +312,13 @@ class Territory(models.Model):
         blank=True,
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    aliases = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name=_("anciens noms"),
+        default=list,
+        blank=True,
+        help_text=_("Communes déléguées ou associées, sous forme normalisée."),
+    )
     centre = models.PointField(_("centre"), srid=4326, null=True, blank=True)
 
     objects = TerritoryManager()
@@ -436,7 +454,7 @@ class Place(models.Model):
         _("source"), max_length=100, blank=True, help_text=_("Producteur des données.")
     )  # source
     source_id = models.CharField(
-        _("identifiant à la source"), max_length=100, blank=True
+        _("identifiant à la source"), max_length=255, blank=True
     )  # id
     pivot = models.CharField(
         _("SIRET, RNA ou RIDET"),
@@ -569,6 +587,11 @@ class Place(models.Model):
             "Syntaxe OpenStreetMap, par ex. « Mo-Fr 09:00-12:00,14:00-18:00; PH off »."
         ),
     )  # horaires
+    opening_hours_valid = models.BooleanField(
+        _("horaires lisibles"),
+        default=True,
+        help_text=_("Faux quand des horaires importés ne suivent pas la syntaxe OSM."),
+    )
     phone = models.CharField(
         _("téléphone"),
         max_length=16,
@@ -594,6 +617,16 @@ class Place(models.Model):
     accessibility_url = models.URLField(
         _("fiche Accès libre"), max_length=500, blank=True
     )  # fiche_acces_libre
+
+    unmapped_values = models.JSONField(
+        _("valeurs non reconnues"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Valeurs d’un fichier importé qui ne correspondent à aucune valeur du "
+            "standard, gardées ici par colonne pour qu’un coordinateur les traite."
+        ),
+    )
 
     # Freshness.
     data_updated_on = models.DateField(
@@ -646,6 +679,7 @@ class Place(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="place_status_name"),
+            models.Index(fields=["pivot"], name="place_pivot"),
         ]
 
     def __str__(self) -> str:

@@ -16,11 +16,12 @@ from pathlib import Path
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
-from .models import Territory
+from .models import Territory, normalize_name
 
 Level = Territory.Level
 COMPARED_FIELDS = [
     "name",
+    "search_name",
     "parent_id",
     "epci_id",
     "departement_code",
@@ -122,6 +123,7 @@ def _sync(
     existing = {t.code: t for t in Territory.objects.filter(level=level)}
     to_create, to_update = [], []
     for territory in wanted:
+        territory.search_name = normalize_name(territory.name)
         current = existing.get(territory.code)
         if current is None:
             to_create.append(territory)
@@ -158,11 +160,17 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
     regions = read_package(data_dir, "regions")
     departements = read_package(data_dir, "departements")
     epcis = read_package(data_dir, "epci")
+    everything = read_package(data_dir, "communes")
     communes = [
         c
-        for c in read_package(data_dir, "communes")
+        for c in everything
         if c["type"] in ("commune-actuelle", "arrondissement-municipal")
     ]
+    # Former communes (merged into a "commune nouvelle") live on as names people use.
+    aliases: dict[str, set[str]] = {}
+    for c in everything:
+        if c["type"] in ("commune-deleguee", "commune-associee") and c.get("chefLieu"):
+            aliases.setdefault(c["chefLieu"], set()).add(normalize_name(c["nom"]))
 
     region_ids = _sync(
         Level.REGION,
@@ -216,6 +224,7 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
             postal_codes=sorted(c.get("codesPostaux", [])),
             population=c.get("population"),
             centre=centres.get(c["code"]),
+            aliases=sorted(aliases.get(c["code"], set()) - {normalize_name(c["nom"])}),
         )
 
     commune_ids = _sync(
