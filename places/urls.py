@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -10,5 +10,8 @@ urlpatterns = [
     path("lieux/<slug:slug>/", views.place_detail, name="detail"),
     path("carte/", views.map_page, name="map"),
     path("carte/lieux.geojson", views.places_geojson, name="geojson"),
+    re_path(
+        r"^export/lieux\.(?P<fmt>csv|json|geojson)$", views.export_places, name="export"
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]

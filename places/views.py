@@ -2,10 +2,11 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from .exchange import exporter
 from .filters import PlaceFilter
 from .models import Place, kinds_with_counts
 
@@ -113,6 +114,17 @@ def places_geojson(request: HttpRequest) -> JsonResponse:
         {"type": "FeatureCollection", "features": features},
         content_type="application/geo+json",
     )
+
+
+@require_GET
+def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    """The filtered places in the national standard, streamed (large exports too)."""
+    response = StreamingHttpResponse(
+        exporter.export(filtered_places(request).qs, fmt),
+        content_type=exporter.FORMATS[fmt],
+    )
+    response["Content-Disposition"] = f'attachment; filename="lieux.{fmt}"'
+    return response
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -116,7 +116,14 @@ def import_places(
     columns = set().union(*(cells.keys() for _, cells in table.rows))
     report.ignored_columns = sorted(columns - KNOWN_COLUMNS)
 
-    reader = RowReader(References(), table.version, source_name, table.name)
+    postal_codes = {
+        cells.get("code_postal", "").strip().zfill(5) for _, cells in table.rows
+    }
+    insee_codes = {
+        cells.get("code_insee", "").strip().upper() for _, cells in table.rows
+    }
+    references = References(postal_codes, insee_codes - {""})
+    reader = RowReader(references, table.version, source_name, table.name)
     records: dict[tuple[str, str], Record] = {}
     for line, cells in tqdm(
         table.rows, disable=not progress, unit=" lignes", desc="Lecture"

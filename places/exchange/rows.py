@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.db.models import Q
 from django.utils.text import slugify
 
 from .. import hours
@@ -42,6 +43,7 @@ PHONE_REGION = {
     "975": "PM", "977": "BL", "978": "MF", "986": "WF", "987": "PF", "988": "NC",
 }  # fmt: skip
 ARRONDISSEMENT_SUFFIX = re.compile(r"\s+(\d+)(?:er|e|eme)?\s+arrondissement$")
+ORDINAL = re.compile(r"\b0*(\d+)(?:er|e|eme)\b")
 is_email = EmailValidator()
 is_url = URLValidator(schemes=["http", "https"])
 
@@ -84,9 +86,10 @@ class Commune:
 
 
 class References:
-    """Vocabularies and communes, loaded once per import."""
+    """Vocabularies and communes, loaded once per import: the communes of the
+    départements that the file's postal codes and INSEE codes point at."""
 
-    def __init__(self):
+    def __init__(self, postal_codes: set[str], insee_codes: set[str]):
         self.terms: dict[tuple[str, str], int] = {
             (vocabulary, value_key(value)): pk
             for pk, vocabulary, value in Term.objects.values_list(
@@ -102,8 +105,13 @@ class References:
         self.by_postal_code: dict[str, list[Commune]] = {}
         self.by_name: dict[tuple[str, str], list[Commune]] = {}
         self.arrondissements: dict[str, list[Commune]] = {}
+        departements = {departement_of(code) for code in postal_codes} | {
+            departement_of(code.replace("2A", "20").replace("2B", "20"))
+            for code in insee_codes
+        }
         rows = (
             Territory.objects.filter(level__in=["commune", "arrondissement"])
+            .filter(Q(departement_code__in=departements) | Q(code__in=insee_codes))
             .annotate(lon=PointX("centre"), lat=PointY("centre"))
             .values_list(
                 "pk", "code", "name", "search_name", "level", "departement_code",
@@ -149,15 +157,20 @@ class References:
         the postal code's département; a postal code with a single commune; a close
         spelling among the postal code's communes (typos).
         """
-        found = self.by_code.get(code_insee.strip().upper())
+        found = self.by_code.get(code_insee.strip().upper()) or self._by_name(
+            postal_code, name
+        )
         if found:
             # A city with arrondissements: the postal code tells which one.
             for arrondissement in self.arrondissements.get(found.code, []):
                 if postal_code in arrondissement.postal_codes:
                     return arrondissement
-            return found
+        return found
+
+    def _by_name(self, postal_code: str, name: str) -> Commune | None:
         candidates = self.by_postal_code.get(postal_code, [])
         wanted = ARRONDISSEMENT_SUFFIX.sub(r" \1", normalize_name(name))
+        wanted = ORDINAL.sub(r"\1", wanted)  # "lyon 3eme", "lyon 03" → "lyon 3"
         wanted = re.sub(r"\s+cedex(\s+\d+)?$", "", wanted)
         departement = departement_of(postal_code)
         for test in (
@@ -190,12 +203,13 @@ def strip_article(key: str) -> str:
     return re.sub(r"^(le|la|les|l) ", "", key)
 
 
-def departement_of(postal_code: str) -> str:
-    if postal_code.startswith("97") or postal_code.startswith("98"):
-        return postal_code[:3]
-    if postal_code.startswith("20"):
-        return "2A" if postal_code < "20200" else "2B"
-    return postal_code[:2]
+def departement_of(code: str) -> str:
+    """The département of a postal code (or of an INSEE code: same prefixes)."""
+    if code.startswith(("97", "98")):
+        return code[:3]
+    if code.startswith("20"):
+        return "2A" if code < "20200" else "2B"
+    return code[:2]
 
 
 def parse_number(raw: str) -> float | None:
