@@ -111,7 +111,11 @@ class References:
         }
         rows = (
             Territory.objects.filter(level__in=["commune", "arrondissement"])
-            .filter(Q(departement_code__in=departements) | Q(code__in=insee_codes))
+            .filter(
+                Q(departement_code__in=departements)
+                | Q(code__in=insee_codes)
+                | Q(postal_codes__overlap=sorted(postal_codes))
+            )
             .annotate(lon=PointX("centre"), lat=PointY("centre"))
             .values_list(
                 "pk", "code", "name", "search_name", "level", "departement_code",
