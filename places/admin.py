@@ -96,7 +96,14 @@ class PlaceAdmin(LeafletGeoAdmin):
         "data_updated_on",
         "source",
     ]
-    list_filter = ["status", "kinds", "services", "source"]
+    list_filter = [
+        "status",
+        "kinds",
+        "services",
+        "source",
+        "opening_hours_valid",
+        "location_is_approximate",
+    ]
     list_select_related = ["commune"]
     search_fields = [
         "name",
@@ -107,7 +114,12 @@ class PlaceAdmin(LeafletGeoAdmin):
         "pivot",
     ]
     autocomplete_fields = ["commune"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "unmapped_values",
+        "opening_hours_valid",
+    ]
     date_hierarchy = "data_updated_on"
     actions = ["publish", "withdraw"]
     # Structure types (92 of them) get the filterable selector; the other lists are
@@ -135,6 +147,7 @@ class PlaceAdmin(LeafletGeoAdmin):
             {
                 "fields": [
                     "opening_hours",
+                    "opening_hours_valid",
                     "phone",
                     "emails",
                     "websites",
@@ -178,6 +191,7 @@ class PlaceAdmin(LeafletGeoAdmin):
                     "slug",
                     "source",
                     "source_id",
+                    "unmapped_values",
                     "data_updated_on",
                     "verified_at",
                     "created_at",

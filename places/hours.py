@@ -27,6 +27,14 @@ def parse(value: str, lon: float | None = None, lat: float | None = None):
     return opening_hours.OpeningHours(value, timezone=PARIS, country="FR")
 
 
+def is_valid(value: str) -> bool:
+    """Empty hours are valid (unknown); others must parse."""
+    try:
+        return not value or bool(parse(value))
+    except INVALID:
+        return False
+
+
 def validate_opening_hours(value: str) -> None:
     if not value:
         return

@@ -694,6 +694,9 @@ class Place(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = self.unique_slug()
+        self.opening_hours_valid = (
+            self.parsed_hours is not None or not self.opening_hours
+        )
         super().save(*args, **kwargs)
 
     def unique_slug(self) -> str:

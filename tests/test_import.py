@@ -386,3 +386,34 @@ def test_real_files_import_with_at_least_98_percent_accepted():
         assert all(r.issues and r.issues[0].reason for r in report.rows), name
         again = import_places(str(SHARED_DATA / name))
         assert (again.created, again.updated) == (0, 0), name
+
+
+def test_imports_from_a_url(tmp_path):
+    """A partner's URL, served by a local HTTP server (no internet in tests)."""
+    import functools
+    import http.server
+    import threading
+
+    write_csv(tmp_path / "lieux.csv", [v1_row()])
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path)
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/lieux.csv"
+        assert import_places(url).created == 1
+        with pytest.raises(FileRefused, match="télécharger"):
+            import_places(f"http://127.0.0.1:{server.server_port}/absent.csv")
+    finally:
+        server.shutdown()
+    assert Place.objects.get(source_id="lieu-1").name == "La Quincaillerie numérique"
+
+
+def test_saving_a_place_refreshes_the_hours_flag(tmp_path):
+    import_places(write_csv(tmp_path / "h.csv", [v1_row(horaires="le matin")]))
+    place = Place.objects.get(source_id="lieu-1")
+    place.opening_hours = "Mo-Fr 09:00-12:00"
+    place.save()
+    place.refresh_from_db()
+    assert place.opening_hours_valid
