@@ -2,17 +2,70 @@
 
 Parameter names are the French ones of DESIGN.md. A value that does not validate is
 dropped from the search (and reported by the form's errors); it never raises.
+Within a facet the values are OR-ed, across facets AND-ed.
 """
 
 import re
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import POSTAL_CODE_PATTERN, Kind, Place, Service, Territory
+from .models import POSTAL_CODE_PATTERN, Kind, Place, Term, Territory, Vocabulary
 
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
+DEFAULT_RADIUS_KM = 10
+
+
+@dataclass(frozen=True)
+class Facet:
+    param: str
+    label: str
+    fields: tuple[str, ...]  # Place many-to-many fields; several are OR-ed
+    vocabularies: tuple[str, ...] = ()  # empty for kinds
+
+
+FACETS = [
+    Facet("type", _("Type de lieu"), ("kinds",)),
+    Facet("service", _("Services"), ("services",), (Vocabulary.SERVICE,)),
+    Facet("public", _("Publics"), ("publics",), (Vocabulary.PUBLIC,)),
+    Facet("frais", _("Frais"), ("fees",), (Vocabulary.FEE,)),
+    Facet(
+        "accompagnement",
+        _("Accompagnement"),
+        ("support_modes",),
+        (Vocabulary.SUPPORT_MODE,),
+    ),
+    Facet(
+        "label",
+        _("Dispositifs et labels"),
+        ("programmes", "labels"),
+        (Vocabulary.PROGRAMME, Vocabulary.LABEL),
+    ),
+    Facet("equipement", _("Équipements"), ("equipment",), (Vocabulary.EQUIPMENT,)),
+]
+
+
+def facet_filter(facet: Facet) -> django_filters.ModelMultipleChoiceFilter:
+    queryset = (
+        Kind.objects.all()
+        if not facet.vocabularies
+        else Term.objects.filter(vocabulary__in=facet.vocabularies)
+    )
+    return django_filters.ModelMultipleChoiceFilter(
+        label=facet.label,
+        queryset=queryset,
+        to_field_name="code",
+        method="filter_facet",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def keep(queryset, name, value):
+    """For parameters used together in `PlaceFilter.filter_queryset`."""
+    return queryset
 
 
 class PlaceFilter(django_filters.FilterSet):
@@ -35,58 +88,122 @@ class PlaceFilter(django_filters.FilterSet):
             }
         ),
     )
-    type = django_filters.ModelMultipleChoiceFilter(
-        label=_("Type de lieu"),
-        queryset=Kind.objects.all(),
-        to_field_name="code",
-        method="filter_kinds",
-        widget=forms.CheckboxSelectMultiple,
+    lat = django_filters.NumberFilter(
+        method=keep, min_value=-90, max_value=90, widget=forms.HiddenInput
     )
-    service = django_filters.ModelMultipleChoiceFilter(
-        label=_("Services"),
-        queryset=Service.objects.all(),
-        to_field_name="code",
-        method="filter_services",
-        widget=forms.CheckboxSelectMultiple,
+    lon = django_filters.NumberFilter(
+        method=keep, min_value=-180, max_value=180, widget=forms.HiddenInput
     )
+    rayon = django_filters.NumberFilter(
+        label=_("Rayon (km)"), method=keep, min_value=0.1, max_value=200
+    )
+    type = facet_filter(FACETS[0])
+    service = facet_filter(FACETS[1])
+    public = facet_filter(FACETS[2])
+    frais = facet_filter(FACETS[3])
+    accompagnement = facet_filter(FACETS[4])
+    label = facet_filter(FACETS[5])
+    equipement = facet_filter(FACETS[6])
     tri = django_filters.ChoiceFilter(
         label=_("Trier par"),
-        choices=[("nom", _("nom")), ("maj", _("mise à jour récente"))],
-        method="sort",
-        empty_label=_("pertinence"),
+        method=keep,
+        choices=[
+            ("pertinence", _("pertinence")),
+            ("distance", _("distance")),
+            ("nom", _("nom")),
+            ("maj", _("mise à jour récente")),
+        ],
+        empty_label=_("par défaut"),
     )
 
     class Meta:
         model = Place
         fields: list[str] = []
 
-    def filter_text(self, queryset, name, value):
-        return queryset.matching(value)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What `ou` was understood as, for the page to say; looked up once even when
+        # the filters are applied again for the facet counts.
+        self.territories: dict[str, Territory | None] = {}
+        self.territory: Territory | None = None
+        self.where_unknown = False
 
-    # Set by `filter_where`: what `ou` was understood as, for the page to say.
-    territory: Territory | None = None
-    where_unknown = False
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value)
 
     def filter_where(self, queryset, name, value):
         if POSTAL_CODE.match(value):
             return queryset.with_postal_code(value)
-        self.territory = Territory.objects.resolve(value)
+        if value not in self.territories:
+            self.territories[value] = Territory.objects.resolve(value)
+        self.territory = self.territories[value]
         if self.territory is None:
             self.where_unknown = True
             return queryset.none()
         return queryset.in_territory(self.territory)
 
-    def filter_kinds(self, queryset, name, value):
-        return queryset.of_kinds([kind.code for kind in value]) if value else queryset
+    def filter_facet(self, queryset, name, value):
+        if not value:
+            return queryset
+        facet = next(f for f in FACETS if f.param == name)
+        codes = [item.code for item in value]
+        if facet.fields == ("kinds",):
+            return queryset.of_kinds(codes)
+        return queryset.with_terms(facet.fields, codes)
 
-    def filter_services(self, queryset, name, value):
-        return (
-            queryset.with_services([term.code for term in value]) if value else queryset
-        )
+    @property
+    def point(self) -> tuple[float, float] | None:
+        data = getattr(self.form, "cleaned_data", {})
+        if data.get("lat") is None or data.get("lon") is None:
+            return None
+        return float(data["lon"]), float(data["lat"])
 
-    def sort(self, queryset, name, value):
-        return (
-            queryset.order_by("-data_updated_on", "name")
-            if value == "maj"
-            else queryset.order_by("name")
+    def filter_queryset(self, queryset: QuerySet, without: str = "") -> QuerySet:
+        """Apply the valid parameters (all but `without`, for facet counts)."""
+        cleaned = getattr(self.form, "cleaned_data", {})
+        data = {k: v for k, v in cleaned.items() if k != without}
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        point = self.point
+        if point:
+            queryset = queryset.near(
+                *point, float(data.get("rayon") or DEFAULT_RADIUS_KM)
+            )
+        sort = data.get("tri") or ""
+        if sort == "nom":
+            return queryset.order_by("name", "pk")
+        if sort == "maj":
+            return queryset.order_by("-data_updated_on", "name", "pk")
+        if point and sort != "pertinence":
+            return queryset.order_by("distance", "name", "pk")
+        if data.get("q"):
+            return queryset.order_by("-rank", "name", "pk")
+        return queryset.order_by("name", "pk")
+
+
+def facet_counts(
+    place_filter: PlaceFilter, base: QuerySet
+) -> dict[str, dict[str, int]]:
+    """For each facet, the number of places per value given the *other* active
+    filters (so that ticking a value never shows 0 for its neighbours)."""
+    place_filter.qs  # validates the form once
+    counts: dict[str, dict[str, int]] = {}
+    for facet in FACETS:
+        places = (
+            place_filter.filter_queryset(base, without=facet.param)
+            .order_by()
+            .values("pk")
         )
+        values: dict[str, int] = {}
+        for field in facet.fields:
+            through = Place._meta.get_field(field).remote_field.through
+            code = "kind__code" if field == "kinds" else "term__code"
+            rows = (
+                through.objects.filter(place_id__in=places)
+                .values_list(code)
+                .annotate(n=Count("place_id"))
+            )
+            for value, n in rows:
+                values[value] = values.get(value, 0) + n
+        counts[facet.param] = values
+    return counts

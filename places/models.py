@@ -7,14 +7,35 @@ The comment on each field of `Place` names the column of the national standard
 
 import datetime as dt
 import functools
+import math
 import re
 import unicodedata
 
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.measure import D
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.lookups import Unaccent
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
 from django.core.validators import RegexValidator
-from django.db.models import Case, Count, F, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower, Now, Replace
 from django.db.models.lookups import Range
 from django.urls import reverse
@@ -39,6 +60,21 @@ class PointX(models.Func):
 class PointY(models.Func):
     function = "ST_Y"
     output_field = models.FloatField()
+
+
+class ImmutableUnaccent(models.Func):
+    """unaccent() made indexable (migration 0003)."""
+
+    function = "immutable_unaccent"
+    output_field = models.TextField()
+
+
+class CloseWords(models.Func):
+    """`a <% b` (pg_trgm): some run of words of b is close to a, typos allowed."""
+
+    template = "%(expressions)s"
+    arg_joiner = " <%% "
+    output_field = models.BooleanField()
 
 
 class Vocabulary(models.TextChoices):
@@ -378,11 +414,22 @@ class PlaceQuerySet(models.QuerySet):
 
     def of_kinds(self, codes) -> "PlaceQuerySet":
         """Places of any of the kinds `codes` (OR)."""
-        return self.filter(kinds__code__in=codes).distinct()
+        links = Place.kinds.through.objects.filter(place_id=OuterRef("pk"))
+        return self.filter(Exists(links.filter(kind__code__in=codes)))
+
+    def with_terms(self, fields: tuple[str, ...], codes) -> "PlaceQuerySet":
+        """Places linked by any of the many-to-many `fields` to any of the term
+        `codes` (OR)."""
+        condition = Q()
+        for field in fields:
+            links = Place._meta.get_field(field).remote_field.through.objects
+            condition |= Q(
+                Exists(links.filter(place_id=OuterRef("pk"), term__code__in=codes))
+            )
+        return self.filter(condition)
 
     def with_services(self, codes) -> "PlaceQuerySet":
-        """Places offering any of the services `codes` (OR)."""
-        return self.filter(services__code__in=codes).distinct()
+        return self.with_terms(("services",), codes)
 
     def with_postal_code(self, code: str) -> "PlaceQuerySet":
         return self.filter(
@@ -404,18 +451,43 @@ class PlaceQuerySet(models.QuerySet):
                 return self.filter(Q(commune=territory) | Q(commune__parent=territory))
         return self.filter(commune=territory)
 
-    def matching(self, text: str) -> "PlaceQuerySet":
-        """Places whose name, summary, description or town contain every word of `text`,
-        ignoring case and accents. (The ranked full-text search replaces this.)"""
-        queryset = self
-        for word in text.split()[:10]:
-            queryset = queryset.filter(
-                Q(name__unaccent__icontains=word)
-                | Q(summary__unaccent__icontains=word)
-                | Q(description__unaccent__icontains=word)
-                | Q(commune__name__unaccent__icontains=word)
+    def search(self, text: str) -> "PlaceQuerySet":
+        """Places matching `text`, best first (annotated `rank`).
+
+        French full text (stems, accents and case ignored) over name, kinds, services,
+        town, summary and description — the `search_vector` kept by the database —,
+        or a name close to the words typed (trigram word similarity), for typos:
+        "mediatek" finds "Médiathèque du Port".
+        """
+        query = SearchQuery(text, config="french_unaccent", search_type="websearch")
+        typed = Value(normalize_name(text))
+        name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
+        return (
+            self.filter(Q(search_vector=query) | Q(CloseWords(typed, name)))
+            .annotate(
+                rank=SearchRank(F("search_vector"), query)
+                + TrigramWordSimilarity(typed, name)
             )
-        return queryset
+            .order_by("-rank", "name")
+        )
+
+    def near(self, lon: float, lat: float, km: float) -> "PlaceQuerySet":
+        """Places within `km` of (lon, lat), nearest first, annotated `distance`.
+
+        The bounding box (`&&`) uses the spatial index; the exact spherical distance
+        is then computed only for the places inside it.
+        """
+        point = Point(lon, lat, srid=4326)
+        dlat = km / 111.0
+        dlon = km / (111.0 * max(math.cos(math.radians(lat)), 0.01))
+        box = Polygon.from_bbox((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        box.srid = 4326
+        return (
+            self.filter(location__bboverlaps=box)
+            .filter(location__distance_lte=(point, D(km=km)))
+            .annotate(distance=Distance("location", point))
+            .order_by("distance", "name")
+        )
 
     def for_cards(self) -> "PlaceQuerySet":
         """What a list of place cards shows, in a fixed number of queries."""
@@ -618,6 +690,9 @@ class Place(models.Model):
         _("fiche Accès libre"), max_length=500, blank=True
     )  # fiche_acces_libre
 
+    # Kept by the database (triggers of migration 0003): name, kinds, services, town,
+    # summary and description, French stemming, accents ignored.
+    search_vector = SearchVectorField(null=True, editable=False)
     unmapped_values = models.JSONField(
         _("valeurs non reconnues"),
         default=dict,
@@ -680,6 +755,7 @@ class Place(models.Model):
         indexes = [
             models.Index(fields=["status", "name"], name="place_status_name"),
             models.Index(fields=["pivot"], name="place_pivot"),
+            GinIndex(fields=["search_vector"], name="place_search_vector"),
         ]
 
     def __str__(self) -> str:

@@ -4,17 +4,18 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .exchange import exporter
-from .filters import PlaceFilter
+from .filters import DEFAULT_RADIUS_KM, FACETS, PlaceFilter, facet_counts
 from .models import Place, kinds_with_counts
 
 PAGE_SIZE = 20
 
 
 def filtered_places(request: HttpRequest) -> PlaceFilter:
-    return PlaceFilter(request.GET or None, queryset=Place.objects.published())
+    return PlaceFilter(request.GET, queryset=Place.objects.published())
 
 
 @require_GET
@@ -31,11 +32,58 @@ def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
     paginator = Paginator(place_filter.qs.for_cards(), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    counts = facet_counts(place_filter, Place.objects.published())
     return render(
         request,
         "places/place_list.html",
-        {"filter": place_filter, "page": page, "places": page.object_list},
+        {
+            "filter": place_filter,
+            "page": page,
+            "places": page.object_list,
+            "facets": facet_choices(place_filter, counts),
+            "widen": widen_suggestions(request, place_filter)
+            if not paginator.count
+            else [],
+        },
     )
+
+
+def facet_choices(place_filter: PlaceFilter, counts: dict) -> list[dict]:
+    """Each facet's checkboxes with the count of places each would give."""
+    facets = []
+    for facet in FACETS:
+        field = place_filter.form[facet.param]
+        choices = [
+            {
+                "widget": choice,
+                "count": counts[facet.param].get(choice.data["value"], 0),
+            }
+            for choice in field
+        ]
+        facets.append({"facet": facet, "field": field, "choices": choices})
+    return facets
+
+
+def widen_suggestions(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple]:
+    """Links that widen an empty search: a larger radius, or one filter less."""
+    suggestions = []
+    params = request.GET.copy()
+    params.pop("page", None)
+    if place_filter.point:
+        wider = params.copy()
+        radius = float(place_filter.form.cleaned_data.get("rayon") or DEFAULT_RADIUS_KM)
+        wider["rayon"] = str(min(int(radius * 3), 200))
+        suggestions.append(
+            (_("Chercher dans un rayon de %s km") % wider["rayon"], wider)
+        )
+    for name, label in [("q", _("le mot cherché")), ("ou", _("le lieu"))] + [
+        (facet.param, facet.label) for facet in FACETS
+    ]:
+        if params.get(name):
+            fewer = params.copy()
+            fewer.pop(name)
+            suggestions.append((_("Sans le filtre « %s »") % label, fewer))
+    return [(label, "?" + query.urlencode()) for label, query in suggestions]
 
 
 @require_GET
