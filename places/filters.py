@@ -186,7 +186,7 @@ def facet_counts(
 ) -> dict[str, dict[str, int]]:
     """For each facet, the number of places per value given the *other* active
     filters (so that ticking a value never shows 0 for its neighbours)."""
-    place_filter.qs  # validates the form once
+    place_filter.is_valid()  # cleans the parameters once
     counts: dict[str, dict[str, int]] = {}
     for facet in FACETS:
         places = (
