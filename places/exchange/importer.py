@@ -178,9 +178,23 @@ def import_places(
                 raise DryRun
     except DryRun:
         pass
+    else:
+        if report.created or report.updated or report.closed:
+            refresh_statistics()
     report.rows.sort(key=lambda row: row.line)
     report.seconds = round(time.monotonic() - started, 2)
     return report
+
+
+def refresh_statistics() -> None:
+    """ANALYZE after a large write, so that the planner keeps using the search and
+    spatial indexes (with stale statistics it scanned the whole table)."""
+    tables = ["places_place"] + [
+        Place._meta.get_field(name).remote_field.through._meta.db_table
+        for name in RELATIONS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 def same(old, new) -> bool:
