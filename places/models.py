@@ -17,7 +17,6 @@ from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.lookups import Unaccent
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -36,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower, Now, Replace
+from django.db.models.functions import Lower, Now
 from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
@@ -259,6 +258,8 @@ LEVEL_RANK = {
     "arrondissement": 3,
     "epci": 4,
 }
+ORDINAL = re.compile(r"\b0*(\d+)(?:er|e|eme)\b")
+ARRONDISSEMENT_SUFFIX = re.compile(r"\s+(\d+)(?:er|e|eme)?\s+arrondissement$")
 DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")
 
 
@@ -273,21 +274,16 @@ class TerritoryManager(models.Manager):
         text = text.strip()
         if DEPARTEMENT_CODE.match(text):
             return self.filter(level="departement", code=text.upper()).first()
-        wanted = normalize_name(text)
+        wanted = ORDINAL.sub(r"\1", normalize_name(text))  # "lyon 3e" → "lyon 3"
         if not wanted:
             return None
-        normalized = Replace(
-            Replace(Lower(Unaccent("name")), Value("-"), Value(" ")),
-            Value("'"),
-            Value(" "),
-        )
         rank = Case(
             *(When(level=level, then=Value(n)) for level, n in LEVEL_RANK.items()),
             output_field=models.IntegerField(),
         )
         return (
-            self.annotate(normalized=normalized, rank=rank)
-            .filter(normalized=wanted)
+            self.filter(Q(search_name=wanted) | Q(aliases__contains=[wanted]))
+            .annotate(rank=rank)
             .order_by("rank", F("population").desc(nulls_last=True))
             .first()
         )

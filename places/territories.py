@@ -16,7 +16,7 @@ from pathlib import Path
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
-from .models import Territory, normalize_name
+from .models import ARRONDISSEMENT_SUFFIX, Territory, normalize_name
 
 Level = Territory.Level
 COMPARED_FIELDS = [
@@ -153,6 +153,13 @@ def _differs(old, new) -> bool:
     return old != new
 
 
+def short_names(name: str, level: str) -> set[str]:
+    """ "paris 11" for "Paris 11e Arrondissement": how people write it."""
+    if level != Level.ARRONDISSEMENT:
+        return set()
+    return {ARRONDISSEMENT_SUFFIX.sub(r" \1", normalize_name(name))}
+
+
 @transaction.atomic
 def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadReport:
     report = LoadReport()
@@ -224,7 +231,10 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
             postal_codes=sorted(c.get("codesPostaux", [])),
             population=c.get("population"),
             centre=centres.get(c["code"]),
-            aliases=sorted(aliases.get(c["code"], set()) - {normalize_name(c["nom"])}),
+            aliases=sorted(
+                (aliases.get(c["code"], set()) | short_names(c["nom"], level))
+                - {normalize_name(c["nom"])}
+            ),
         )
 
     commune_ids = _sync(

@@ -19,6 +19,8 @@ from django.utils.text import slugify
 
 from .. import hours
 from ..models import (
+    ARRONDISSEMENT_SUFFIX,
+    ORDINAL,
     PIVOT_PATTERN,
     Kind,
     PointX,
@@ -42,8 +44,6 @@ PHONE_REGION = {
     "971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT",
     "975": "PM", "977": "BL", "978": "MF", "986": "WF", "987": "PF", "988": "NC",
 }  # fmt: skip
-ARRONDISSEMENT_SUFFIX = re.compile(r"\s+(\d+)(?:er|e|eme)?\s+arrondissement$")
-ORDINAL = re.compile(r"\b0*(\d+)(?:er|e|eme)\b")
 is_email = EmailValidator()
 is_url = URLValidator(schemes=["http", "https"])
 

@@ -1,0 +1,169 @@
+"""The search contract of DESIGN.md, through PlaceFilter and the listing."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.http import QueryDict
+
+from places.exchange.importer import import_places
+from places.filters import PlaceFilter, facet_counts
+from places.models import Place
+
+from .conftest import SHARED_DATA, needs_shared_data
+from .factories import PlaceFactory, commune
+
+pytestmark = pytest.mark.django_db
+
+
+def names(query: str) -> list[str]:
+    place_filter = PlaceFilter(QueryDict(query), queryset=Place.objects.published())
+    return list(place_filter.qs.values_list("name", flat=True))
+
+
+@pytest.fixture
+def places():
+    return {
+        "media": PlaceFactory(
+            name="Médiathèque des Champs Libres",
+            summary="Ateliers tablettes pour les seniors.",
+            services=["maitrise-des-outils-numeriques-du-quotidien"],
+        ),
+        "fablab": PlaceFactory(
+            name="Atelier partagé du Blosne",
+            kinds=["fablab"],
+            summary="Imprimantes 3D et découpe laser.",
+            location=Point(-1.66, 48.085, srid=4326),
+        ),
+        "brest": PlaceFactory(
+            name="Cyber-base de Bellevue",
+            commune=commune("29019"),
+            postal_code="29200",
+            location=Point(-4.49, 48.40, srid=4326),
+            services=["aide-aux-demarches-administratives"],
+        ),
+        "paris": PlaceFactory(
+            name="Espace numérique Oberkampf",
+            commune=commune("75111"),
+            postal_code="75011",
+            location=Point(2.374, 48.865, srid=4326),
+            services=["aide-aux-demarches-administratives"],
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("q=mediatheque", ["Médiathèque des Champs Libres"]),  # accents ignored
+        ("q=MÉDIATHÈQUES", ["Médiathèque des Champs Libres"]),  # case, plural (stem)
+        ("q=mediatek", ["Médiathèque des Champs Libres"]),  # typo, by trigrams
+        ("q=imprimante", ["Atelier partagé du Blosne"]),  # summary, singular
+        ("q=fablab", ["Atelier partagé du Blosne"]),  # the kind
+        ("q=demarches+brest", ["Cyber-base de Bellevue"]),  # service and town
+        ("q=piscine", []),
+    ],
+)
+def test_text_search(places, query, expected):
+    assert names(query) == expected
+
+
+@pytest.mark.parametrize(
+    "where, expected",
+    [
+        ("Paris 11", "Espace numérique Oberkampf"),
+        ("75011", "Espace numérique Oberkampf"),
+        ("paris", "Espace numérique Oberkampf"),
+        ("Finistère", "Cyber-base de Bellevue"),
+        ("finistere", "Cyber-base de Bellevue"),
+        ("29", "Cyber-base de Bellevue"),
+        ("Île-de-France", "Espace numérique Oberkampf"),
+        ("ile de france", "Espace numérique Oberkampf"),
+    ],
+)
+def test_where(places, where, expected):
+    assert names(f"ou={where}") == [expected]
+
+
+def test_around_a_point_nearest_first_within_the_radius(places):
+    place_filter = PlaceFilter(
+        QueryDict("lat=48.111&lon=-1.679&rayon=5"), queryset=Place.objects.published()
+    )
+    found = list(place_filter.qs)
+    assert [p.name for p in found] == [
+        "Médiathèque des Champs Libres",
+        "Atelier partagé du Blosne",
+    ]
+    assert found[0].distance.km < 0.1
+    assert 2 < found[1].distance.km < 5
+
+
+def test_radius_defaults_to_10_km_and_excludes_far_places(places):
+    assert "Cyber-base de Bellevue" not in names("lat=48.111&lon=-1.679")
+    assert names("lat=48.111&lon=-1.679&rayon=1") == ["Médiathèque des Champs Libres"]
+
+
+@pytest.mark.parametrize(
+    "query, first",
+    [
+        ("tri=nom", "Atelier partagé du Blosne"),
+        ("lat=48.111&lon=-1.679&rayon=200", "Médiathèque des Champs Libres"),  # nearest
+        ("lat=48.111&lon=-1.679&rayon=200&tri=nom", "Atelier partagé du Blosne"),
+        ("lat=48.40&lon=-4.49&rayon=50", "Cyber-base de Bellevue"),
+    ],
+)
+def test_sorting(places, query, first):
+    assert names(query)[0] == first
+
+
+def test_facets_or_within_and_across(places):
+    assert set(names("service=aide-aux-demarches-administratives&ou=29")) == {
+        "Cyber-base de Bellevue"
+    }
+    assert len(names("type=fablab&type=epn")) == 4
+
+
+def test_facet_counts_ignore_their_own_facet(places):
+    place_filter = PlaceFilter(
+        QueryDict("type=fablab&ou=35"), queryset=Place.objects.published()
+    )
+    counts = facet_counts(place_filter, Place.objects.published())
+    # Kinds are counted without the kind filter, within Ille-et-Vilaine.
+    assert counts["type"] == {"epn": 1, "fablab": 1}
+    # Services are counted for the fablabs of Ille-et-Vilaine only: none.
+    assert counts["service"] == {}
+
+
+def test_listing_shows_counts_and_distance(client, places):
+    response = client.get("/lieux/?lat=48.111&lon=-1.679&rayon=5")
+    content = response.content.decode()
+    assert "à 10 m" in content or "à 0 m" in content or " m</" in content
+    assert "km" in content
+    assert "(1)" in content
+
+
+def test_empty_results_suggest_how_to_widen(client, places):
+    content = client.get(
+        "/lieux/?lat=48.111&lon=-1.679&rayon=0.5&type=coworking"
+    ).content
+    text = content.decode()
+    assert "rayon de 1 km" in text
+    assert "Sans le filtre « Type de lieu »" in text
+
+
+@needs_shared_data
+def test_real_data_search_quality():
+    for name in ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]:
+        import_places(str(SHARED_DATA / name))
+    assert names("ou=Marseille 11e")  # an arrondissement
+    assert all(
+        p.commune.departement_code == "42"
+        for p in PlaceFilter(
+            QueryDict("ou=42000"), queryset=Place.objects.published()
+        ).qs
+    )
+    found = names("q=mediatheque")
+    assert len(found) > 50 and "diath" in found[0].lower()
+    near_lyon = PlaceFilter(
+        QueryDict("lat=45.7640&lon=4.8357&rayon=3"), queryset=Place.objects.published()
+    ).qs[:20]
+    distances = [p.distance.m for p in near_lyon]
+    assert distances == sorted(distances) and distances[-1] <= 3000
