@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import POSTAL_CODE_PATTERN, Kind, Place, Term, Territory, Vocabulary
@@ -104,6 +105,12 @@ class PlaceFilter(django_filters.FilterSet):
     accompagnement = facet_filter(FACETS[4])
     label = facet_filter(FACETS[5])
     equipement = facet_filter(FACETS[6])
+    ouvert = django_filters.ChoiceFilter(
+        label=_("Horaires"),
+        method="filter_open",
+        choices=[("1", _("Ouvert maintenant"))],
+        empty_label=_("Peu importe"),
+    )
     tri = django_filters.ChoiceFilter(
         label=_("Trier par"),
         method=keep,
@@ -141,6 +148,9 @@ class PlaceFilter(django_filters.FilterSet):
             self.where_unknown = True
             return queryset.none()
         return queryset.in_territory(self.territory)
+
+    def filter_open(self, queryset, name, value):
+        return queryset.open_at(timezone.now()) if value == "1" else queryset
 
     def filter_facet(self, queryset, name, value):
         if not value:

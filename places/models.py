@@ -15,8 +15,8 @@ from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -485,6 +485,13 @@ class PlaceQuerySet(models.QuerySet):
             .order_by("distance", "name")
         )
 
+    def open_at(self, moment: dt.datetime) -> "PlaceQuerySet":
+        """Places open at `moment` (see `OpeningPeriod`)."""
+        periods = OpeningPeriod.objects.filter(
+            place_id=OuterRef("pk"), during__contains=moment
+        )
+        return self.filter(Exists(periods))
+
     def for_cards(self) -> "PlaceQuerySet":
         """What a list of place cards shows, in a fixed number of queries."""
         return self.select_related("commune").prefetch_related(
@@ -805,6 +812,22 @@ class Place(models.Model):
     def week(self) -> list[hours.Day]:
         parsed = self.parsed_hours
         return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []
+
+
+class OpeningPeriod(models.Model):
+    """When a place is open, as real date-time ranges over the coming days, computed
+    from its OSM hours by `places.openings` (public holidays and times past midnight
+    included), so that "open now" is one indexed query rather than parsing every
+    place's hours on each request. Refreshed on save, after imports, and daily by
+    `manage.py refresh_openings`."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="openings")
+    during = DateTimeRangeField()
+
+    class Meta:
+        verbose_name = _("période d’ouverture")
+        verbose_name_plural = _("périodes d’ouverture")
+        indexes = [GistIndex(fields=["during"], name="opening_during")]
 
 
 def kinds_with_counts():

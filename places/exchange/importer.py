@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from ..models import Place, PointX, PointY, Territory
+from ..openings import refresh_openings
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
 
@@ -61,6 +62,7 @@ class ImportReport:
     closed: int = 0
     flagged: int = 0
     seconds: float = 0.0
+    openings_seconds: float = 0.0
     ignored_columns: list[str] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     rows: list[RowReport] = field(default_factory=list)
@@ -74,7 +76,8 @@ class ImportReport:
             f"{self.unchanged} unchanged, "
             f"{self.rejected} rejected, {self.closed} closed ({self.flagged} flagged, "
             f"{len(self.duplicates)} possible duplicates) — {self.rows_read} rows "
-            f"in {self.seconds:.1f} s"
+            f"in {self.seconds:.1f} s (then {self.openings_seconds:.1f} s of "
+            "statistics and opening periods)"
         )
 
 
@@ -165,7 +168,17 @@ def import_places(
     sources = {source_name} if source_name else {key[0] for key in records}
     try:
         with transaction.atomic():
-            touched = write(records, report)
+            with connection.cursor() as cursor:
+                # One search-vector update per place at the end, not one per write.
+                cursor.execute("SET LOCAL epn.defer_search_vector = 'on'")
+            touched, updated_ids = write(records, report)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL epn.defer_search_vector = 'off'")
+                cursor.execute(
+                    "UPDATE places_place p SET search_vector = places_place_vector(p) "
+                    "WHERE id = ANY(%s)",
+                    [updated_ids],
+                )
             if close_missing and sources:
                 report.closed = (
                     Place.objects.filter(source__in=sources)
@@ -178,11 +191,15 @@ def import_places(
                 raise DryRun
     except DryRun:
         pass
-    else:
-        if report.created or report.updated or report.closed:
-            refresh_statistics()
-    report.rows.sort(key=lambda row: row.line)
     report.seconds = round(time.monotonic() - started, 2)
+    if not dry_run and (report.created or report.updated or report.closed):
+        # Derived data, computed after the commit and timed apart: planner
+        # statistics, and the opening periods (which a daily job refreshes too).
+        started = time.monotonic()
+        refresh_statistics()
+        refresh_openings(touched)
+        report.openings_seconds = round(time.monotonic() - started, 2)
+    report.rows.sort(key=lambda row: row.line)
     return report
 
 
@@ -211,8 +228,11 @@ def model_fields(record: Record) -> dict:  # for updates
     )
 
 
-def write(records: dict[tuple[str, str], Record], report: ImportReport) -> list[int]:
-    """Create, update or leave each record's place; returns the ids of all of them."""
+def write(
+    records: dict[tuple[str, str], Record], report: ImportReport
+) -> tuple[list[int], list[int]]:
+    """Create, update or leave each record's place; returns the ids of all of them,
+    and of the updated ones."""
     sources = {key[0] for key in records}
     stored = {}
     rows = (
@@ -243,6 +263,7 @@ def write(records: dict[tuple[str, str], Record], report: ImportReport) -> list[
     to_update: list[Place] = []
     updated_fields: set[str] = set()
     relation_changes: list[tuple[int, Record]] = []
+    updated_ids: list[int] = []
     for key, record in records.items():
         row = stored.get(key)
         if row is None:
@@ -273,6 +294,7 @@ def write(records: dict[tuple[str, str], Record], report: ImportReport) -> list[
             relation_changes.append((row["pk"], record))
         if changed or relations_changed:
             report.updated += 1
+            updated_ids.append(row["pk"])
         else:
             report.unchanged += 1
 
@@ -288,23 +310,37 @@ def write(records: dict[tuple[str, str], Record], report: ImportReport) -> list[
             to_update, sorted(updated_fields) + ["updated_at"], batch_size=1000
         )
     set_relations(relation_changes, current)
-    return pks + created_pks
+    return pks + created_pks, updated_ids
 
 
 COPIED_FIELDS = ["slug", "status", "source", "source_id", *SCALAR_FIELDS]
 
 
 def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
-    """Insert new places with PostgreSQL's COPY (several times faster than a bulk
-    INSERT of this width); returns their ids by (source, source_id). The database
-    checks every constraint as usual; `created_at`/`updated_at` take its default."""
+    """Insert new places: COPY into a temporary table (several times faster than a
+    bulk INSERT of this width), then one INSERT … SELECT that also computes the
+    search vector, so each row is written once. Returns ids by (source, source_id).
+    The database checks every constraint as usual."""
     slugs = unique_slugs(records)
     columns = ["slug", "status", "source", "source_id"] + [
         Place._meta.get_field(name).column for name in SCALAR_FIELDS
     ]
+    listed = ", ".join(columns)
+    vector = (
+        "setweight(to_tsvector('french_unaccent', name), 'A')"
+        " || setweight(to_tsvector('french_unaccent', search_text), 'B')"
+        " || setweight(to_tsvector('french_unaccent', summary), 'C')"
+        " || setweight(to_tsvector('french_unaccent', description), 'D')"
+    )
     with connection.cursor() as cursor:
-        sql = f"COPY places_place ({', '.join(columns)}) FROM STDIN"
-        with cursor.copy(sql) as copy:
+        cursor.execute(
+            f"CREATE TEMP TABLE import_staging ON COMMIT DROP AS "
+            f"SELECT {listed} FROM places_place WITH NO DATA"
+        )
+        cursor.execute("ALTER TABLE import_staging ADD COLUMN search_text text")
+        with cursor.copy(
+            f"COPY import_staging ({listed}, search_text) FROM STDIN"
+        ) as copy:
             for record, slug in zip(records, slugs, strict=True):
                 fields = record.fields
                 location = fields["location"]
@@ -318,14 +354,16 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
                     elif name == "unmapped_values":
                         value = Jsonb(value)
                     values.append(value)
+                values.append(record.search_text)
                 copy.write_row(values)
-    keys = {(r.source, r.source_id) for r in records}
-    rows = Place.objects.filter(source__in={source for source, _ in keys})
-    return {
-        (source, source_id): pk
-        for pk, source, source_id in rows.values_list("pk", "source", "source_id")
-        if (source, source_id) in keys
-    }
+        cursor.execute(
+            f"INSERT INTO places_place ({listed}, search_vector) "
+            f"SELECT {listed}, {vector} FROM import_staging "
+            "RETURNING id, source, source_id"
+        )
+        ids = {(source, source_id): pk for pk, source, source_id in cursor.fetchall()}
+        cursor.execute("DROP TABLE import_staging")
+    return ids
 
 
 def unique_slugs(records: list[Record]) -> list[str]:

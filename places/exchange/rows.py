@@ -8,6 +8,7 @@ data it needs is loaded once into `References`.
 
 import datetime as dt
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -71,6 +72,7 @@ class Record:
     fields: dict
     relations: dict[str, set[int]]  # Place many-to-many field → term (or kind) ids
     issues: list[Issue] = field(default_factory=list)
+    search_text: str = ""  # kinds, services and town, weighted B in the search vector
 
 
 @dataclass
@@ -97,6 +99,12 @@ class References:
             )
         }
         self.kinds = dict(Kind.objects.values_list("code", "pk"))
+        # For the search text of new places (see importer.copy_places).
+        self.labels = dict(Term.objects.values_list("pk", "label"))
+        self.kind_texts = {
+            pk: f"{label} {code}"
+            for pk, label, code in Kind.objects.values_list("pk", "label", "code")
+        }
         self.v0 = {
             column: {value_key(v0): targets for v0, targets in table.items()}
             for column, table in V0_VALUES.items()
@@ -205,6 +213,28 @@ class References:
 
 def strip_article(key: str) -> str:
     return re.sub(r"^(le|la|les|l) ", "", key)
+
+
+@functools.lru_cache(maxsize=8192)
+def e164_number(raw: str, region: str) -> str:
+    """`raw` in E.164 if the standard accepts it, else ""."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 if PHONE_PATTERN.match(e164) else ""
+
+
+@functools.lru_cache(maxsize=8192)
+def valid_url(url: str) -> bool:
+    try:
+        is_url(url)
+    except ValidationError:
+        return False
+    return True
 
 
 def departement_of(code: str) -> str:
@@ -335,7 +365,14 @@ class RowReader:
             "unmapped_values": unmapped,
         }
         source = self.source or get("source") or self.default_source
-        return Record(line, source[:100], source_id, fields, relations, issues)
+        search_text = " ".join(
+            [self.refs.kind_texts[k] for k in relations["kinds"]]
+            + [self.refs.labels[t] for t in relations["services"]]
+            + [commune.name]
+        )
+        return Record(
+            line, source[:100], source_id, fields, relations, issues, search_text
+        )
 
     def location(self, lat_raw, lon_raw, commune: Commune, issues):
         """(lon, lat), and whether it is only the commune's centre."""
@@ -471,9 +508,7 @@ class RowReader:
             if not value:
                 continue
             url = value if re.match(r"^https?://", value, re.I) else f"https://{value}"
-            try:
-                is_url(url)
-            except ValidationError:
+            if not valid_url(url):
                 issues.append(Issue(column, value, "adresse web invalide, ignorée"))
                 continue
             if len(url) > 500:
@@ -488,9 +523,12 @@ class RowReader:
     def date(self, raw: str, issues) -> dt.date | None:
         """The row's date of update; None (keep what we have, or today for a new
         place) when absent or invalid."""
-        for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S"):
+        for read in (
+            lambda: dt.date.fromisoformat(raw[:10]),
+            lambda: dt.datetime.strptime(raw, "%d/%m/%Y").date(),
+        ):
             try:
-                value = dt.datetime.strptime(raw[:19], pattern).date()
+                value = read()
             except ValueError:
                 continue
             if value <= self.today:

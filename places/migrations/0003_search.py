@@ -34,18 +34,24 @@ CREATE OR REPLACE FUNCTION places_place_vector(p places_place) RETURNS tsvector
       || setweight(to_tsvector('french_unaccent', coalesce(p.description, '')), 'D')
 $f$;
 
+-- A bulk writer (the importer) may set `epn.defer_search_vector` for its transaction
+-- and update the vectors of the places it touched once, at the end.
 CREATE OR REPLACE FUNCTION places_place_vector_row() RETURNS trigger
   LANGUAGE plpgsql AS $f$
 BEGIN
-  NEW.search_vector := places_place_vector(NEW);
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    NEW.search_vector := places_place_vector(NEW);
+  END IF;
   RETURN NEW;
 END $f$;
 
 CREATE OR REPLACE FUNCTION places_place_vector_links() RETURNS trigger
   LANGUAGE plpgsql AS $f$
 BEGIN
-  UPDATE places_place p SET search_vector = places_place_vector(p)
-   WHERE p.id IN (SELECT DISTINCT place_id FROM changed);
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    UPDATE places_place p SET search_vector = places_place_vector(p)
+     WHERE p.id IN (SELECT DISTINCT place_id FROM changed);
+  END IF;
   RETURN NULL;
 END $f$;
 

@@ -24,4 +24,5 @@ class Command(BaseCommand):
         call_command("load_territories", centres=centres, verbosity=verbosity)
         if demo:
             call_command("loaddata", fixtures / "demo_places.json", verbosity=verbosity)
+        call_command("refresh_openings", verbosity=verbosity)
         self.stdout.write(self.style.SUCCESS("The directory is ready."))
