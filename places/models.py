@@ -394,6 +394,10 @@ class Territory(models.Model):
     def natural_key(self) -> tuple[str, str]:
         return (self.level, self.code)
 
+    def get_absolute_url(self) -> str:
+        code = f"R{self.code}" if self.level == self.Level.REGION else self.code
+        return reverse("places:territory", kwargs={"code": code})
+
     @property
     def departement(self) -> "Territory | None":
         """The département of a commune or arrondissement (select_related parents)."""

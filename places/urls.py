@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("lieux/", views.place_list, name="list"),
     path("lieux/<slug:slug>/", views.place_detail, name="detail"),
+    path("territoires/<str:code>/", views.territory_detail, name="territory"),
     path("carte/", views.map_page, name="map"),
     path("carte/lieux.geojson", views.places_geojson, name="geojson"),
     re_path(

@@ -2,6 +2,7 @@ from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from .exchange import exporter
 from .filters import DEFAULT_RADIUS_KM, FACETS, PlaceFilter, facet_counts
-from .models import Place, kinds_with_counts
+from .models import Place, Territory, kinds_with_counts
 
 PAGE_SIZE = 20
 
@@ -90,7 +91,7 @@ def widen_suggestions(request: HttpRequest, place_filter: PlaceFilter) -> list[t
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
-        .select_related("commune__parent__parent")
+        .select_related("commune__parent__parent__parent")
         .prefetch_related(
             "kinds",
             "structure_types",
@@ -123,6 +124,71 @@ def nearby(place: Place, count: int = 5) -> list[Place]:
         .annotate(distance=Distance("location", place.location))
         .order_by(GeometryDistance("location", place.location))[:count]
     )
+
+
+@require_GET
+def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """A région (`R` + its code: INSEE région and département codes overlap), a
+    département, or a commune / arrondissement, with its places and counts."""
+    territory = get_object_or_404(
+        Territory.objects.select_related("parent__parent"), **territory_lookup(code)
+    )
+    places = Place.objects.published().in_territory(territory)
+    context = {
+        "territory": territory,
+        "total": places.count(),
+        "breadcrumbs": ancestors(territory),
+    }
+    if territory.level == Territory.Level.REGION:
+        context["children"] = children_with_counts(
+            territory.children.filter(level="departement"), "departement_code"
+        )
+    elif territory.level == Territory.Level.DEPARTEMENT:
+        context["children"] = children_with_counts(
+            Territory.objects.filter(
+                level__in=["commune", "arrondissement"], departement_code=territory.code
+            ),
+            "code",
+            only_with_places=True,
+        )
+    else:
+        page = Paginator(places.for_cards().order_by("name", "pk"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context.update(page=page, places=page.object_list)
+    return render(request, "places/territory_detail.html", context)
+
+
+def territory_lookup(code: str) -> dict:
+    code = code.upper()
+    if code.startswith("R"):
+        return {"level": Territory.Level.REGION, "code": code[1:]}
+    if len(code) == 9:
+        return {"level": Territory.Level.EPCI, "code": code}
+    if len(code) <= 3:
+        return {"level": Territory.Level.DEPARTEMENT, "code": code}
+    return {"level__in": ["commune", "arrondissement"], "code": code}
+
+
+def ancestors(territory: Territory) -> list[Territory]:
+    """Région, département (and city) above `territory`, from the top."""
+    chain, current = [], territory.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def children_with_counts(territories, key: str, only_with_places: bool = False) -> list:
+    """`territories` with their number of published places, in one GROUP BY."""
+    field = (
+        "commune__departement_code" if key == "departement_code" else "commune__code"
+    )
+    counts = dict(
+        Place.objects.published().values_list(field).annotate(n=Count("pk")).order_by()
+    )
+    rows = [(t, counts.get(getattr(t, key), 0)) for t in territories.order_by("name")]
+    return [(t, n) for t, n in rows if n or not only_with_places]
 
 
 @require_GET

@@ -167,3 +167,28 @@ def test_real_data_search_quality():
     ).qs[:20]
     distances = [p.distance.m for p in near_lyon]
     assert distances == sorted(distances) and distances[-1] <= 3000
+
+
+def test_territory_pages_list_children_with_counts_and_places(client, places):
+    region = client.get("/territoires/R53/").content.decode()
+    assert "Ille-et-Vilaine" in region and "(2)" in region and "Finistère" in region
+    departement = client.get("/territoires/35/").content.decode()
+    assert 'href="/territoires/35238/"' in departement and "Rennes" in departement
+    commune = client.get("/territoires/35238/").content.decode()
+    assert "Médiathèque des Champs Libres" in commune and 'id="resultats"' in commune
+    paris = client.get(
+        "/territoires/75056/"
+    ).content.decode()  # the city: its arrondissements
+    assert "Espace numérique Oberkampf" in paris
+    assert client.get("/territoires/XYZ/").status_code == 404
+    assert client.get("/territoires/R00/").status_code == 404
+
+
+def test_place_page_breadcrumbs_link_to_territories(client, places):
+    page = client.get(places["paris"].get_absolute_url()).content.decode()
+    for url in [
+        'href="/territoires/R11/"',
+        'href="/territoires/75/"',
+        'href="/territoires/75111/"',
+    ]:
+        assert url in page
