@@ -398,12 +398,14 @@ def links(name: str, pks: list[int]) -> dict[int, set[int]]:
 
 
 def set_relations(
-    changes: list[tuple[int, Record]], current: dict[str, dict[int, set[int]]]
+    changes: list[tuple[int, Record]],
+    current: dict[str, dict[int, set[int]]],
+    names: list[str] = RELATIONS,
 ) -> None:
     """Add and remove many-to-many links in two statements per field (`unnest` of
     arrays), rather than one ORM object per link."""
     with connection.cursor() as cursor:
-        for name in RELATIONS:
+        for name in names:
             through = Place._meta.get_field(name).remote_field.through
             target = "kind_id" if name == "kinds" else "term_id"
             table = through._meta.db_table
