@@ -14,7 +14,16 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import POSTAL_CODE_PATTERN, Kind, Place, Term, Territory, Vocabulary
+from .models import (
+    POSTAL_CODE_PATTERN,
+    Kind,
+    Place,
+    Term,
+    Territory,
+    Vocabulary,
+    postal_code_condition,
+    territory_condition,
+)
 
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 DEFAULT_RADIUS_KM = 10
@@ -131,7 +140,7 @@ class PlaceFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # What `ou` was understood as, for the page to say; looked up once even when
         # the filters are applied again for the facet counts.
-        self.territories: dict[str, Territory | None] = {}
+        self.territories: dict[str, tuple] = {}
         self.territory: Territory | None = None
         self.where_unknown = False
 
@@ -139,15 +148,19 @@ class PlaceFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_where(self, queryset, name, value):
-        if POSTAL_CODE.match(value):
-            return queryset.with_postal_code(value)
+        # Resolved once per request, although facet counts apply the filters again.
         if value not in self.territories:
-            self.territories[value] = Territory.objects.resolve(value)
-        self.territory = self.territories[value]
-        if self.territory is None:
+            if POSTAL_CODE.match(value):
+                self.territories[value] = (None, postal_code_condition(value))
+            else:
+                territory = Territory.objects.resolve(value)
+                condition = territory_condition(territory) if territory else None
+                self.territories[value] = (territory, condition)
+        self.territory, condition = self.territories[value]
+        if condition is None:
             self.where_unknown = True
             return queryset.none()
-        return queryset.in_territory(self.territory)
+        return queryset.filter(condition)
 
     def filter_open(self, queryset, name, value):
         return queryset.open_at(timezone.now()) if value == "1" else queryset
@@ -156,10 +169,9 @@ class PlaceFilter(django_filters.FilterSet):
         if not value:
             return queryset
         facet = next(f for f in FACETS if f.param == name)
-        codes = [item.code for item in value]
         if facet.fields == ("kinds",):
-            return queryset.of_kinds(codes)
-        return queryset.with_terms(facet.fields, codes)
+            return queryset.of_kinds(value)
+        return queryset.with_terms(facet.fields, value)
 
     @property
     def point(self) -> tuple[float, float] | None:
@@ -198,6 +210,8 @@ def facet_counts(
     filters (so that ticking a value never shows 0 for its neighbours)."""
     place_filter.is_valid()  # cleans the parameters once
     counts: dict[str, dict[str, int]] = {}
+    term_codes = dict(Term.objects.values_list("pk", "code"))
+    kind_codes = dict(Kind.objects.values_list("pk", "code"))
     for facet in FACETS:
         places = (
             place_filter.filter_queryset(base, without=facet.param)
@@ -207,13 +221,17 @@ def facet_counts(
         values: dict[str, int] = {}
         for field in facet.fields:
             through = Place._meta.get_field(field).remote_field.through
-            code = "kind__code" if field == "kinds" else "term__code"
+            target = "kind_id" if field == "kinds" else "term_id"
             rows = (
                 through.objects.filter(place_id__in=places)
-                .values_list(code)
+                .values_list(target)
                 .annotate(n=Count("place_id"))
+                .order_by()
             )
             for value, n in rows:
                 values[value] = values.get(value, 0) + n
-        counts[facet.param] = values
+        code_of = kind_codes if facet.fields == ("kinds",) else term_codes
+        counts[facet.param] = {
+            code_of[pk]: n for pk, n in values.items() if pk in code_of
+        }
     return counts

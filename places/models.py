@@ -408,48 +408,62 @@ class Territory(models.Model):
         return None
 
 
+def postal_code_condition(code: str) -> Q:
+    """Places with that postal code, or in a commune that has it (by id)."""
+    communes = Territory.objects.filter(postal_codes__contains=[code])
+    return Q(postal_code=code) | Q(
+        commune_id__in=list(communes.values_list("pk", flat=True))
+    )
+
+
+def territory_condition(territory: "Territory") -> Q:
+    """Places whose commune lies in `territory`, whatever its level."""
+    match territory.level:
+        case Territory.Level.REGION:
+            return Q(commune__region_code=territory.code)
+        case Territory.Level.DEPARTEMENT:
+            return Q(commune__departement_code=territory.code)
+        case Territory.Level.EPCI:
+            return Q(commune__epci=territory) | Q(commune__parent__epci=territory)
+        case Territory.Level.COMMUNE:
+            # The commune and its arrondissements, by id: one index lookup.
+            return Q(
+                commune_id__in=[
+                    territory.pk,
+                    *territory.children.values_list("pk", flat=True),
+                ]
+            )
+    return Q(commune=territory)
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=Place.Status.PUBLISHED)
 
-    def of_kinds(self, codes) -> "PlaceQuerySet":
-        """Places of any of the kinds `codes` (OR)."""
+    def of_kinds(self, kinds) -> "PlaceQuerySet":
+        """Places of any of `kinds` (Kind objects or ids; OR)."""
+        ids = [getattr(kind, "pk", kind) for kind in kinds]
         links = Place.kinds.through.objects.filter(place_id=OuterRef("pk"))
-        return self.filter(Exists(links.filter(kind__code__in=codes)))
+        return self.filter(Exists(links.filter(kind_id__in=ids)))
 
-    def with_terms(self, fields: tuple[str, ...], codes) -> "PlaceQuerySet":
-        """Places linked by any of the many-to-many `fields` to any of the term
-        `codes` (OR)."""
+    def with_terms(self, fields: tuple[str, ...], terms) -> "PlaceQuerySet":
+        """Places linked by any of the many-to-many `fields` to any of `terms` (Term
+        objects or ids; OR). By id, not code: the planner estimates it far better."""
+        ids = [getattr(term, "pk", term) for term in terms]
         condition = Q()
         for field in fields:
             links = Place._meta.get_field(field).remote_field.through.objects
             condition |= Q(
-                Exists(links.filter(place_id=OuterRef("pk"), term__code__in=codes))
+                Exists(links.filter(place_id=OuterRef("pk"), term_id__in=ids))
             )
         return self.filter(condition)
 
-    def with_services(self, codes) -> "PlaceQuerySet":
-        return self.with_terms(("services",), codes)
-
     def with_postal_code(self, code: str) -> "PlaceQuerySet":
-        return self.filter(
-            Q(postal_code=code) | Q(commune__postal_codes__contains=[code])
-        )
+        return self.filter(postal_code_condition(code))
 
     def in_territory(self, territory: "Territory") -> "PlaceQuerySet":
         """Places whose commune lies in `territory`, whatever its level."""
-        match territory.level:
-            case Territory.Level.REGION:
-                return self.filter(commune__region_code=territory.code)
-            case Territory.Level.DEPARTEMENT:
-                return self.filter(commune__departement_code=territory.code)
-            case Territory.Level.EPCI:
-                return self.filter(
-                    Q(commune__epci=territory) | Q(commune__parent__epci=territory)
-                )
-            case Territory.Level.COMMUNE:
-                return self.filter(Q(commune=territory) | Q(commune__parent=territory))
-        return self.filter(commune=territory)
+        return self.filter(territory_condition(territory))
 
     def search(self, text: str) -> "PlaceQuerySet":
         """Places matching `text`, best first (annotated `rank`).

@@ -283,9 +283,10 @@ def queries_for(client, url: str) -> int:
     "url, bound",
     [
         ("/", 2),
-        # listing: count, page, 2 prefetches, 7 facets' choices, 8 facet counts
-        ("/lieux/", 20),
-        ("/lieux/?type=epn&service=aide-aux-demarches-administratives", 24),
+        # listing: count, page, 2 prefetches, 7 facets' choices, 8 facet counts and
+        # the codes of their values; each active facet validates its values once
+        ("/lieux/", 22),
+        ("/lieux/?type=epn&service=aide-aux-demarches-administratives", 25),
         ("/lieux/?q=numerique&ou=35&lat=48.11&lon=-1.68&frais=gratuit", 26),
         ("/carte/", 10),
         ("/carte/lieux.geojson", 3),
