@@ -142,6 +142,7 @@ class PlaceFilter(django_filters.FilterSet):
         # the filters are applied again for the facet counts.
         self.territories: dict[str, tuple] = {}
         self.territory: Territory | None = None
+        self.alternatives: list[Territory] = []
         self.where_unknown = False
 
     def filter_text(self, queryset, name, value):
@@ -151,12 +152,15 @@ class PlaceFilter(django_filters.FilterSet):
         # Resolved once per request, although facet counts apply the filters again.
         if value not in self.territories:
             if POSTAL_CODE.match(value):
-                self.territories[value] = (None, postal_code_condition(value))
+                self.territories[value] = (None, postal_code_condition(value), [])
             else:
-                territory = Territory.objects.resolve(value)
+                found = Territory.objects.candidates(value)
+                territory = found[0] if found else None
                 condition = territory_condition(territory) if territory else None
-                self.territories[value] = (territory, condition)
-        self.territory, condition = self.territories[value]
+                self.territories[value] = (territory, condition, found[1:])
+        self.territory, condition, *others = self.territories[value]
+        # Other places of that name ("Saint-Denis"), offered on the page.
+        self.alternatives = others[0] if others else []
         if condition is None:
             self.where_unknown = True
             return queryset.none()

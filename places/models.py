@@ -260,6 +260,7 @@ LEVEL_RANK = {
 }
 ORDINAL = re.compile(r"\b0*(\d+)(?:er|e|eme)\b")
 ARRONDISSEMENT_SUFFIX = re.compile(r"\s+(\d+)(?:er|e|eme)?\s+arrondissement$")
+IN_DEPARTEMENT = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[0-9]{2,3}|2[AaBb])\)$")
 DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")
 
 
@@ -268,25 +269,37 @@ class TerritoryManager(models.Manager):
         return self.get(level=level, code=code)
 
     def resolve(self, text: str) -> "Territory | None":
-        """The territory a citizen most likely means by `text`: a département code,
-        or a région, département or commune name (the most populous commune wins).
+        """The territory a citizen most likely means by `text`; see `candidates`."""
+        return next(iter(self.candidates(text)), None)
+
+    def candidates(self, text: str, limit: int = 8) -> list["Territory"]:
+        """What `text` may name, likeliest first: a département code, or a région,
+        département or commune name (current or former); among communes of the same
+        name, the most populous first. "Saint-Denis (974)" picks the département.
         Postal codes are not territories; see `PlaceQuerySet.with_postal_code`."""
         text = text.strip()
         if DEPARTEMENT_CODE.match(text):
-            return self.filter(level="departement", code=text.upper()).first()
+            return list(self.filter(level="departement", code=text.upper()))
+        match = IN_DEPARTEMENT.match(text)
+        queryset = self.all()
+        if match:
+            text = match["name"]
+            queryset = queryset.filter(departement_code=match["code"].upper())
         wanted = ORDINAL.sub(r"\1", normalize_name(text))  # "lyon 3e" → "lyon 3"
         if not wanted:
-            return None
+            return []
         rank = Case(
             *(When(level=level, then=Value(n)) for level, n in LEVEL_RANK.items()),
             output_field=models.IntegerField(),
         )
-        return (
-            self.filter(Q(search_name=wanted) | Q(aliases__contains=[wanted]))
+        found = list(
+            queryset.filter(Q(search_name=wanted) | Q(aliases__contains=[wanted]))
+            .select_related("parent")
             .annotate(rank=rank)
-            .order_by("rank", F("population").desc(nulls_last=True))
-            .first()
+            .order_by("rank", F("population").desc(nulls_last=True))[:limit]
         )
+        # Only territories of the best level compete (a région beats its namesake).
+        return [t for t in found if t.rank == found[0].rank]
 
 
 class Territory(models.Model):

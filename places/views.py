@@ -45,7 +45,28 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "widen": widen_suggestions(request, place_filter)
             if not paginator.count
             else [],
+            "around": around_few(place_filter, paginator.count),
         },
+    )
+
+
+FEW = 5
+
+
+def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
+    """When a commune has few places, the nearest others around its centre (with the
+    same other filters), so that a small town's search is never a dead end."""
+    territory = place_filter.territory
+    if count >= FEW or territory is None or territory.centre is None:
+        return []
+    if territory.level not in (Territory.Level.COMMUNE, Territory.Level.ARRONDISSEMENT):
+        return []
+    others = place_filter.filter_queryset(Place.objects.published(), without="ou")
+    return list(
+        others.exclude(pk__in=place_filter.qs.values("pk"))
+        .near(territory.centre.x, territory.centre.y, 30)
+        .select_related("commune")
+        .prefetch_related("kinds")[: FEW - count + 2]
     )
 
 

@@ -192,3 +192,31 @@ def test_place_page_breadcrumbs_link_to_territories(client, places):
         'href="/territoires/75111/"',
     ]:
         assert url in page
+
+
+def test_ambiguous_name_offers_the_other_places_of_that_name(client, places):
+    content = client.get("/lieux/?ou=Saint-Denis").content.decode()
+    assert "Résultats pour Saint-Denis (974)" in content  # the most populous
+    assert "Saint-Denis (93)" in content and "Seine-Saint-Denis" in content
+    assert names("ou=Saint-Denis (93)") == []  # no place there in this test
+    assert (
+        PlaceFilter(
+            QueryDict("ou=Saint-Denis (93)"), queryset=Place.objects.all()
+        ).qs.query
+        is not None
+    )
+
+
+def test_few_results_are_completed_by_the_nearest_places(client, places):
+    from places.models import Territory
+
+    Territory.objects.filter(level="commune", code="35238").update(
+        centre="POINT(-1.68 48.11)"
+    )
+    Territory.objects.filter(level="commune", code="35047").update(
+        centre="POINT(-1.72 48.05)"
+    )
+    content = client.get("/lieux/?ou=Bruz").content.decode()  # Bruz, 8 km from Rennes
+    assert "Autres lieux près de Bruz" in content
+    assert "Médiathèque des Champs Libres" in content
+    assert "Cyber-base de Bellevue" not in content  # Brest is too far
