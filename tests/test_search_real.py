@@ -1,0 +1,169 @@
+"""Search quality on the real published data of ../shared/data (6,652 places)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import QueryDict
+
+from places.exchange.importer import import_places
+from places.filters import PlaceFilter, facet_counts
+from places.models import Place
+from places.openings import refresh_openings
+
+from .conftest import SHARED_DATA, needs_shared_data
+
+pytestmark = [needs_shared_data, pytest.mark.django_db]
+PARIS = ZoneInfo("Europe/Paris")
+WEEK = dt.datetime(2026, 12, 21, tzinfo=PARIS)  # Monday; the 25th is Christmas
+
+
+@pytest.fixture(scope="module", autouse=True)
+def real_places(django_db_setup, django_db_blocker):
+    """Import both real files once for this module (committed); removed after."""
+    with django_db_blocker.unblock():
+        for name in [
+            "lieux_mednum_cnfs_2023.csv",
+            "lieux_mednum_hubs_regionaux_2023.csv",
+        ]:
+            import_places(str(SHARED_DATA / name))
+        refresh_openings(start=WEEK - dt.timedelta(days=1))
+        yield
+        Place.objects.all().delete()
+
+
+def search(query: str):
+    return PlaceFilter(QueryDict(query), queryset=Place.objects.published())
+
+
+def found(query: str):
+    return search(query).qs
+
+
+def names(query: str) -> list[str]:
+    return [name.lower() for name in found(query).values_list("name", flat=True)]
+
+
+def test_a_common_word_ranks_its_namesakes_first():
+    results = names("q=mediatheque")
+    assert len(results) > 20 and "diath" in results[0]
+
+
+@pytest.mark.parametrize(
+    "variant", ["q=MEDIATHEQUE", "q=médiathèque", "q=Médiathèques"]
+)
+def test_case_accents_and_plural_do_not_matter(variant):
+    assert found(variant).count() == found("q=mediatheque").count()
+
+
+def test_a_typo_still_finds_the_word():
+    assert any("diath" in name for name in names("q=mediatek")[:40])
+
+
+def test_several_words_must_all_match():
+    both = found("q=france services").count()
+    assert 0 < both <= found("q=services").count()
+
+
+def test_an_arrondissement_as_people_write_it():
+    codes = set(found("ou=Marseille 11e").values_list("commune__code", flat=True))
+    assert codes == {"13211"}
+
+
+def test_a_city_includes_its_arrondissements():
+    assert found("ou=Marseille").count() > found("ou=Marseille 11e").count() > 0
+
+
+def test_a_postal_code():
+    places = found("ou=13011")
+    assert places.exists()
+    assert all(
+        p.postal_code == "13011" or "13011" in p.commune.postal_codes for p in places
+    )
+
+
+@pytest.mark.parametrize(
+    "variant", ["ou=saint etienne", "ou=St Etienne", "ou=SAINT-ÉTIENNE"]
+)
+def test_saint_and_accents_in_towns(variant):
+    expected = found("ou=Saint-Étienne").count()
+    assert expected > 0 and found(variant).count() == expected
+
+
+def test_a_departement_by_code_and_by_name():
+    by_code = found("ou=42")
+    assert by_code.count() == found("ou=Loire").count() > 0
+    assert set(by_code.values_list("commune__departement_code", flat=True)) == {"42"}
+
+
+@pytest.mark.parametrize(
+    "variant", ["ou=Provence-Alpes-Côte d'Azur", "ou=provence alpes cote d azur"]
+)
+def test_a_region_by_name(variant):
+    places = found(variant)
+    assert places.count() > 100
+    assert set(places.values_list("commune__region_code", flat=True)) == {"93"}
+
+
+def test_overseas_collectivity():
+    assert found("ou=Nouvelle-Calédonie").count() > 50
+
+
+def test_an_ambiguous_name_offers_choices():
+    place_filter = search("ou=Saint-Denis")
+    list(place_filter.qs)
+    assert {t.departement_code for t in place_filter.alternatives} >= {"93"}
+
+
+def test_around_me_is_nearest_first_and_within_the_radius():
+    places = list(found("lat=45.7640&lon=4.8357&rayon=3")[:30])
+    distances = [p.distance.m for p in places]
+    assert places and distances == sorted(distances) and distances[-1] <= 3000
+
+
+def test_a_smaller_radius_gives_a_subset():
+    small = set(found("lat=43.2965&lon=5.3698&rayon=1").values_list("pk", flat=True))
+    large = set(found("lat=43.2965&lon=5.3698&rayon=5").values_list("pk", flat=True))
+    assert small and small < large
+
+
+def test_a_facet_narrows_and_counts_match():
+    place_filter = search("ou=13&frais=gratuit")
+    counts = facet_counts(place_filter, Place.objects.published())
+    for code, n in counts["service"].items():
+        assert found(f"ou=13&frais=gratuit&service={code}").count() == n
+
+
+def test_facets_are_or_within_and_across():
+    one = found("ou=13&service=aide-aux-demarches-administratives").count()
+    either = found(
+        "ou=13&service=aide-aux-demarches-administratives"
+        "&service=maitrise-des-outils-numeriques-du-quotidien"
+    ).count()
+    assert 0 < one <= either <= found("ou=13").count()
+
+
+def open_count(*moment) -> int:
+    return Place.objects.published().open_at(dt.datetime(*moment, tzinfo=PARIS)).count()
+
+
+def test_more_places_open_on_a_tuesday_morning_than_on_sunday():
+    assert open_count(2026, 12, 22, 10, 0) > 10 * max(
+        open_count(2026, 12, 27, 10, 0), 1
+    )
+
+
+def test_readable_hours_give_opening_periods():
+    with_hours = Place.objects.published().exclude(opening_hours="")
+    readable = with_hours.filter(opening_hours_valid=True)
+    with_periods = readable.filter(openings__isnull=False).distinct()
+    assert readable.count() > 0.9 * with_hours.count()
+    assert with_periods.count() > 0.95 * readable.count()
+
+
+def test_almost_nothing_is_open_at_3_in_the_morning():
+    assert open_count(2026, 12, 22, 3, 0) < open_count(2026, 12, 22, 10, 0) / 20
+
+
+def test_lunch_break_closes_places():
+    assert open_count(2026, 12, 22, 12, 45) < open_count(2026, 12, 22, 10, 0)
