@@ -29,6 +29,7 @@ from .models import (
 
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 DEFAULT_RADIUS_KM = 10
+NARROWING = ("q", "ou", "lat", "ouvert")
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def facet_counts(
     """
     place_filter.is_valid()  # cleans the parameters once
     cleaned = getattr(place_filter.form, "cleaned_data", {})
+    narrowing = any(cleaned.get(name) not in (None, "") for name in NARROWING)
     groups: dict[str, list[Facet]] = {"": []}
     for facet in FACETS:
         groups.setdefault(facet.param if cleaned.get(facet.param) else "", []).append(
@@ -246,8 +248,12 @@ def facet_counts(
                         f"WHERE place_id IN (SELECT pk FROM matches) GROUP BY {target}"
                     )
             labels = [facet.param for facet in facets for _ in facet.fields]
+            # A narrowing filter (text, place, point, open now): compute the matching
+            # places once. Otherwise (all places, or facets only) let PostgreSQL fold
+            # the set into each count: measured 2.4 s materialised, 0.9 s folded.
+            how = "MATERIALIZED" if narrowing else "NOT MATERIALIZED"
             cursor.execute(
-                f"WITH matches AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts),
+                f"WITH matches AS {how} ({sql}) " + " UNION ALL ".join(parts),
                 (*params, *labels),
             )
             for param, value, n in cursor.fetchall():
