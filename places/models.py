@@ -242,7 +242,7 @@ class Kind(models.Model):
 @functools.lru_cache(maxsize=65536)
 def normalize_name(text: str) -> str:
     """Lower case, no accents, hyphens and apostrophes as spaces, "St" as "Saint":
-    the form in which a typed town is compared with `Territory.objects.resolve`."""
+    the form in which a typed town is compared with `Territory.objects.candidates`."""
     text = text.lower().replace("œ", "oe").replace("æ", "ae")
     text = "".join(
         c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
@@ -268,15 +268,11 @@ class TerritoryManager(models.Manager):
     def get_by_natural_key(self, level: str, code: str):
         return self.get(level=level, code=code)
 
-    def resolve(self, text: str) -> "Territory | None":
-        """The territory a citizen most likely means by `text`; see `candidates`."""
-        return next(iter(self.candidates(text)), None)
-
     def candidates(self, text: str, limit: int = 8) -> list["Territory"]:
         """What `text` may name, likeliest first: a département code, or a région,
         département or commune name (current or former); among communes of the same
         name, the most populous first. "Saint-Denis (974)" picks the département.
-        Postal codes are not territories; see `PlaceQuerySet.with_postal_code`."""
+        Postal codes are not territories; see `postal_code_condition`."""
         text = text.strip()
         if DEPARTEMENT_CODE.match(text):
             return list(self.filter(level="departement", code=text.upper()))
@@ -470,9 +466,6 @@ class PlaceQuerySet(models.QuerySet):
                 Exists(links.filter(place_id=OuterRef("pk"), term_id__in=ids))
             )
         return self.filter(condition)
-
-    def with_postal_code(self, code: str) -> "PlaceQuerySet":
-        return self.filter(postal_code_condition(code))
 
     def in_territory(self, territory: "Territory") -> "PlaceQuerySet":
         """Places whose commune lies in `territory`, whatever its level."""

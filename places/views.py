@@ -70,15 +70,17 @@ def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
     )
 
 
-def facet_choices(place_filter: PlaceFilter, counts: dict) -> list[dict]:
-    """Each facet's checkboxes with the count of places each would give."""
+def facet_choices(place_filter: PlaceFilter, counts: dict | None = None) -> list[dict]:
+    """Each facet's checkboxes, with the count of places each would give if known."""
     facets = []
     for facet in FACETS:
         field = place_filter.form[facet.param]
         choices = [
             {
                 "widget": choice,
-                "count": counts[facet.param].get(choice.data["value"], 0),
+                "count": counts[facet.param].get(choice.data["value"], 0)
+                if counts is not None
+                else None,
             }
             for choice in field
         ]
@@ -113,19 +115,7 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
         .select_related("commune__parent__parent__parent")
-        .prefetch_related(
-            "kinds",
-            "structure_types",
-            "services",
-            "publics",
-            "special_support",
-            "fees",
-            "access_modes",
-            "support_modes",
-            "programmes",
-            "labels",
-            "equipment",
-        ),
+        .prefetch_related(*(field.name for field in Place._meta.many_to_many)),
         slug=slug,
     )
     return render(
@@ -214,7 +204,12 @@ def children_with_counts(territories, key: str, only_with_places: bool = False) 
 
 @require_GET
 def map_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "places/map.html", {"filter": filtered_places(request)})
+    place_filter = filtered_places(request)
+    return render(
+        request,
+        "places/map.html",
+        {"filter": place_filter, "facets": facet_choices(place_filter)},
+    )
 
 
 @require_GET

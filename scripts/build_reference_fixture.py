@@ -1,7 +1,7 @@
 """Rebuild fixtures/reference.json from the national standard's files.
 
 Run it when the standard changes:
-    python scripts/build_reference_fixture.py ../shared/standard \
+    .venv/bin/python scripts/build_reference_fixture.py ../shared/standard \
         > fixtures/reference.json
 Kinds and equipment are ours and written below; the standard's vocabularies are
 copied verbatim (their `value` is the standard's exact spelling).
@@ -13,15 +13,14 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from places.exchange.standard import VOCABULARY_COLUMNS
+
+# Standard column → our vocabulary, from the one table of places/exchange/standard.py
+# (run this script with the project's Python, which has `places` installed).
 FIELDS = {
-    "services": "service",
-    "publics_specifiquement_adresses": "public",
-    "prise_en_charge_specifique": "special_support",
-    "frais_a_charge": "fee",
-    "modalites_acces": "access_mode",
-    "modalites_accompagnement": "support_mode",
-    "dispositif_programmes_nationaux": "programme",
-    "formations_labels": "label",
+    column: vocabulary
+    for column, (vocabulary, _field) in VOCABULARY_COLUMNS.items()
+    if vocabulary != "structure_type"  # from typologies-de-structures.json instead
 }
 
 EQUIPMENT = [

@@ -9,21 +9,14 @@ from django.core.management import CommandError, call_command
 
 from places.exchange.importer import import_places
 from places.exchange.reader import FileRefused
+from places.exchange.standard import COLUMNS
 from places.models import Place, Territory
 
 from .conftest import SHARED_DATA, needs_shared_data
 
 pytestmark = pytest.mark.django_db
 
-V1_HEADER = [
-    "id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse",
-    "complement_adresse", "latitude", "longitude", "typologie", "telephone", "courriels",
-    "site_web", "horaires", "presentation_resume", "presentation_detail", "source",
-    "itinerance", "structure_parente", "date_maj", "services",
-    "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
-    "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels",
-    "modalites_acces", "modalites_accompagnement", "fiche_acces_libre", "prise_rdv",
-]  # fmt: skip
+V1_HEADER = COLUMNS
 
 
 def v1_row(**values) -> dict:
