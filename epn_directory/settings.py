@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag on every page, and "304 Not Modified" when the browser already has it.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +144,16 @@ if os.environ.get("GEOS_LIBRARY_PATH"):
     GEOS_LIBRARY_PATH = os.environ["GEOS_LIBRARY_PATH"]
 
 # Map: the tile server is a setting so that tests and air-gapped installs use their own.
+# Costly search results (counts per facet) are cached under the data's version
+# (places/caching.py), so that a change shows at once; the time only bounds memory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
+
 MAP_TILES_URL = os.environ.get(
     "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
@@ -150,6 +162,9 @@ MAP_TILES_ATTRIBUTION = os.environ.get(
     '&copy; <a href="https://www.openstreetmap.org/copyright">'
     "les contributeurs d’OpenStreetMap</a>",
 )
+# Map data (places/maps.py): with more places than this in view, clusters.
+MAP_MAX_PLACES = int(os.environ.get("MAP_MAX_PLACES", "300"))
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (46.6, 2.4),
     "DEFAULT_ZOOM": 5,

@@ -5,7 +5,7 @@ a second."""
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import hours
@@ -34,7 +34,8 @@ def refresh_openings(
     place_ids: Iterable[int] | None = None, start: dt.datetime | None = None
 ) -> int:
     """Recompute the periods of `place_ids` (all places when None) from `start`
-    (default: yesterday midnight, Paris time). Returns the number of periods."""
+    (default: yesterday midnight, Paris time), in one transaction: "open now" never
+    sees a half-written table. Returns the number of periods."""
     start = start or timezone.localtime().replace(
         hour=0, minute=0, second=0, microsecond=0
     ) - dt.timedelta(days=1)
@@ -44,7 +45,6 @@ def refresh_openings(
         place_ids = list(place_ids)
         places = places.filter(pk__in=place_ids)
         stale = stale.filter(place_id__in=place_ids)
-    stale.delete()
     # Read everything first: the connection cannot fetch while a COPY is open.
     rows = list(
         places.annotate(lon=PointX("location"), lat=PointY("location")).values_list(
@@ -52,12 +52,16 @@ def refresh_openings(
         )
     )
     count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.copy("COPY places_openingperiod (place_id, during) FROM STDIN") as copy,
-    ):
-        for pk, opening_hours, lon, lat in rows:
-            for begin, end in periods(opening_hours, lon, lat, start):
-                copy.write_row((pk, f"[{begin.isoformat()},{end.isoformat()})"))
-                count += 1
+    with transaction.atomic():
+        stale.delete()
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                "COPY places_openingperiod (place_id, during) FROM STDIN"
+            ) as copy,
+        ):
+            for pk, opening_hours, lon, lat in rows:
+                for begin, end in periods(opening_hours, lon, lat, start):
+                    copy.write_row((pk, f"[{begin.isoformat()},{end.isoformat()})"))
+                    count += 1
     return count

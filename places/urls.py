@@ -11,6 +11,7 @@ urlpatterns = [
     path("territoires/<str:code>/", views.territory_detail, name="territory"),
     path("carte/", views.map_page, name="map"),
     path("carte/lieux.geojson", views.places_geojson, name="geojson"),
+    path("carte/liste/", views.map_list, name="map-list"),
     re_path(
         r"^export/lieux\.(?P<fmt>csv|json|geojson)$", views.export_places, name="export"
     ),

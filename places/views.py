@@ -1,16 +1,33 @@
+import functools
+import json
+
+from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from . import maps
+from .caching import cached, data_version
 from .exchange import exporter
-from .filters import DEFAULT_RADIUS_KM, FACETS, PlaceFilter, facet_counts
-from .models import Place, Territory, kinds_with_counts
+from .filters import (
+    DEFAULT_RADIUS_KM,
+    FACETS,
+    PlaceFilter,
+    facet_counts,
+    facet_options,
+)
+from .models import Kind, Place, Territory, kinds_with_counts
 
 PAGE_SIZE = 20
 
@@ -31,9 +48,42 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
-    paginator = Paginator(place_filter.qs.for_cards(), PAGE_SIZE)
+    paginator = Paginator(place_filter.qs, PAGE_SIZE)
+    options = functools.cache(facet_options)  # read only if something is computed
+    version = data_version()
+    # Searches are cached under the data's version (places/caching.py). The total
+    # and the counts per facet are most of the cost of a broad search, and the same
+    # for every page and sort order of it.
+    paginator.count, counts = cached(
+        "listing",
+        search_key(request, ignore=("page", "tri")),
+        lambda: (
+            paginator.count,
+            facet_counts(place_filter, Place.objects.published(), options()),
+        ),
+        version,
+    )
+    # The filters panel (about a hundred checkboxes with their counts) likewise.
+    filters_html = cached(
+        "filters",
+        search_key(request, ignore=("page",)),
+        lambda: render_to_string(
+            "places/includes/filters.html",
+            {
+                "filter": place_filter,
+                "facets": facet_choices(place_filter, options(), counts),
+                "action": reverse("places:list"),
+            },
+            request,
+        ),
+        version,
+    )
     page = paginator.get_page(request.GET.get("page"))
-    counts = facet_counts(place_filter, Place.objects.published())
+    page.object_list = cards(
+        page.object_list,
+        search_key(request, ignore=("page",)) + (page.number,),
+        version,
+    )
     return render(
         request,
         "places/place_list.html",
@@ -41,13 +91,41 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "filter": place_filter,
             "page": page,
             "places": page.object_list,
-            "facets": facet_choices(place_filter, counts),
+            "filters_html": filters_html,
             "widen": widen_suggestions(request, place_filter)
             if not paginator.count
             else [],
             "around": around_few(place_filter, paginator.count),
         },
     )
+
+
+def search_key(request: HttpRequest, ignore: tuple[str, ...] = ()) -> tuple:
+    """The parameters of a search, in a stable order; with "open now", the minute."""
+    params = tuple(
+        (name, tuple(sorted(request.GET.getlist(name))))
+        for name in sorted(request.GET)
+        if name not in ignore
+    )
+    if request.GET.get("ouvert") == "1":
+        params += (("at", timezone.now().replace(second=0, microsecond=0)),)
+    return params
+
+
+def cards(places: QuerySet, key: tuple, version: int) -> list[Place]:
+    """The places of one page of a search, in order: their ids (and distances) are
+    cached, the places themselves read by id (ranking every match is the slow part
+    of a text search, sorting every open place that of "open now")."""
+    fields = ["pk"] + (["distance"] if "distance" in places.query.annotations else [])
+    rows = cached("page", key, lambda: list(places.values_list(*fields)), version)
+    found = Place.objects.for_cards().in_bulk([row[0] for row in rows])
+    result = []
+    for pk, *distance in rows:
+        if pk in found:
+            place = found[pk]
+            place.distance = distance[0] if distance else None
+            result.append(place)
+    return result
 
 
 FEW = 5
@@ -70,21 +148,29 @@ def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
     )
 
 
-def facet_choices(place_filter: PlaceFilter, counts: dict | None = None) -> list[dict]:
-    """Each facet's checkboxes, with the count of places each would give if known."""
+def facet_choices(
+    place_filter: PlaceFilter, options: dict, counts: dict | None = None
+) -> list[dict]:
+    """Each facet's checkboxes, ticked as asked, with the number of places each would
+    give when known. Plain data for the template: rendering a widget template per
+    checkbox cost more than the whole search."""
     facets = []
+    data = place_filter.data  # {} rather than an empty QueryDict when nothing is asked
     for facet in FACETS:
-        field = place_filter.form[facet.param]
+        ticked = set(data.getlist(facet.param)) if data else set()
         choices = [
             {
-                "widget": choice,
-                "count": counts[facet.param].get(choice.data["value"], 0)
+                "id": f"id_{facet.param}_{n}",
+                "code": option.code,
+                "label": option.label,
+                "checked": option.code in ticked,
+                "count": counts[facet.param].get(option.code, 0)
                 if counts is not None
                 else None,
             }
-            for choice in field
+            for n, option in enumerate(options[facet.param])
         ]
-        facets.append({"facet": facet, "field": field, "choices": choices})
+        facets.append({"facet": facet, "open": bool(ticked), "choices": choices})
     return facets
 
 
@@ -202,48 +288,127 @@ def children_with_counts(territories, key: str, only_with_places: bool = False) 
     return [(t, n) for t, n in rows if n or not only_with_places]
 
 
+MAP_LIST_SIZE = 20
+
+
 @require_GET
 def map_page(request: HttpRequest) -> HttpResponse:
+    """The map of the filtered places, with the list of the places in view beside
+    it (the map is never the only way in). `?embed=1`: the same for other sites'
+    pages, without the site's chrome; the only page that may be framed."""
+    place_filter = filtered_places(request)
+    embed = request.GET.get("embed") == "1"
+    version = data_version()
+    key = search_key(request, ignore=("bbox", "zoom", "page", "tri", "embed"))
+    params = request.GET.copy()
+    for name in ("bbox", "zoom", "page", "embed"):
+        params.pop(name, None)
+    context = {
+        "filter": place_filter,
+        "facets": [] if embed else facet_choices(place_filter, facet_options()),
+        "bounds": cached(
+            "map-bounds", key, lambda: maps.bounds(place_filter.qs), version
+        ),
+        "embed": embed,
+        "embed_url": request.build_absolute_uri(
+            reverse("places:map")
+            + "?"
+            + "&".join(filter(None, ["embed=1", params.urlencode()]))
+        ),
+        "list_url": reverse("places:map-list")
+        + ("?" + params.urlencode() if params else ""),
+        "kinds": {
+            kind.code: {"label": kind.label, "icon": static(f"icons/{kind.icon}")}
+            for kind in Kind.objects.all()
+            if kind.icon
+        },
+        **map_list_context(request, place_filter, version),
+    }
+    response = render(
+        request, "places/map_embed.html" if embed else "places/map.html", context
+    )
+    if embed:
+        response.xframe_options_exempt = True
+        response["Content-Security-Policy"] = "frame-ancestors *"
+    return response
+
+
+@require_GET
+def map_list(request: HttpRequest) -> HttpResponse:
+    """The places in the map's view (`bbox`), as HTML for the list beside the map."""
     place_filter = filtered_places(request)
     return render(
         request,
-        "places/map.html",
-        {"filter": place_filter, "facets": facet_choices(place_filter)},
+        "places/includes/map_list.html",
+        map_list_context(request, place_filter, data_version()),
     )
+
+
+def map_list_context(
+    request: HttpRequest, place_filter: PlaceFilter, version: int
+) -> dict:
+    key = search_key(request, ignore=("zoom", "page", "embed"))
+    count = cached("map-list-count", key, place_filter.qs.count, version)
+    params = request.GET.copy()
+    for name in ("zoom", "page", "embed"):
+        params.pop(name, None)
+    return {
+        "count": count,
+        "places": cards(place_filter.qs[:MAP_LIST_SIZE], key, version),
+        "all_url": reverse("places:list")
+        + ("?" + params.urlencode() if params else ""),
+    }
 
 
 @require_GET
-def places_geojson(request: HttpRequest) -> JsonResponse:
-    """The filtered published places that have a position, with compact properties."""
-    rows = (
-        filtered_places(request)
-        .qs.filter(location__isnull=False)
-        .order_by()
-        .values("slug", "name", "location")
-        .annotate(kinds=ArrayAgg("kinds__code", distinct=True, default=[]))
+@gzip_page
+def places_geojson(request: HttpRequest) -> HttpResponse:
+    """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
+    zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,
+    the whole world. Cached under the data's version, and by browsers for a minute."""
+    place_filter = filtered_places(request)
+    place_filter.is_valid()
+    cleaned = place_filter.form.cleaned_data
+    zoom = int(cleaned.get("zoom") or maps.DEFAULT_ZOOM)
+    cell = maps.cell_size(cleaned.get("bbox") or maps.WORLD, zoom)
+    box = maps.snapped(cleaned.get("bbox") or maps.WORLD, cell)
+    places = (
+        place_filter.filter_queryset(Place.objects.published(), without="bbox")
+        .filter(location__isnull=False)
+        .in_box(*box)
     )
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Point",
-                "coordinates": [
-                    round(row["location"].x, 6),
-                    round(row["location"].y, 6),
-                ],
+    version = data_version()
+    key = search_key(request, ignore=("bbox", "zoom", "page", "tri")) + (box, cell)
+    count = cached("map-count", key, places.count, version)
+    clustered = count > settings.MAP_MAX_PLACES
+    if not clustered:  # places say whether they are open: recomputed each minute
+        key += (timezone.now().replace(second=0, microsecond=0),)
+
+    def collection() -> str:
+        features = (
+            maps.cluster_features(places, cell)
+            if clustered
+            else maps.place_features(places)
+        )
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "count": count,
+                "clustered": clustered,
+                "bbox": [round(v, 5) for v in box],
+                "features": features,
             },
-            "properties": {
-                "name": row["name"],
-                "url": f"/lieux/{row['slug']}/",
-                "kinds": row["kinds"],
-            },
-        }
-        for row in rows
-    ]
-    return JsonResponse(
-        {"type": "FeatureCollection", "features": features},
-        content_type="application/geo+json",
-    )
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    body = cached("map", key, collection, version)
+    response = HttpResponse(body, content_type="application/geo+json")
+    # The ETag of the data itself: the compressed bytes change every time (Django
+    # adds random padding against BREACH), so an ETag taken after would never match.
+    set_response_etag(response)
+    patch_cache_control(response, public=True, max_age=60)
+    return response
 
 
 @require_GET

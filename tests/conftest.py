@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 
 from places.territories import load_territories
@@ -29,3 +30,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
             settings.TERRITORIES_DATA_DIR,
             str(CENTRES_CSV) if CENTRES_CSV.exists() else None,
         )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Searches are cached under the data's version (places/caching.py). A test's
+    writes are rolled back but the version, a sequence, is not: without this, a test
+    that writes nothing could read what another test cached."""
+    cache.clear()

@@ -3,8 +3,11 @@
 Map tiles come from a blank data URI, so no test reaches the internet.
 """
 
+import contextlib
+import http.server
 import os
 import shutil
+import threading
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -31,6 +34,31 @@ pytestmark = [
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
 # itself are still synchronous, so Django's async-safety guard does not apply.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@contextlib.contextmanager
+def partner_site(html: str):
+    """A partner's web site: one page, served on 127.0.0.1 (another origin than the
+    live server's localhost, and local: Chromium refuses a public page framing a
+    local one)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(html.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +162,7 @@ def test_map_shows_published_places_and_a_popup_opens_the_place(
     page.wait_for_selector("#full-map[data-count]")
     assert page.locator("#full-map .leaflet-marker-icon").count() == 3  # not the draft
     page.locator(
-        "#full-map .leaflet-marker-icon[title='La Fabrique des Tanneurs']"
+        "#full-map .leaflet-marker-icon[title^='La Fabrique des Tanneurs']"
     ).click()
     page.locator(".leaflet-popup-content a").click()
     page.wait_for_url("**" + places[0].get_absolute_url())
@@ -142,11 +170,89 @@ def test_map_shows_published_places_and_a_popup_opens_the_place(
     assert page.errors == []
 
 
-def test_map_follows_the_filters(live_server, places, page):
-    page.goto(live_server.url + "/carte/?type=epn")
+def test_map_follows_the_filters_and_lists_the_places_in_view(
+    live_server, places, page
+):
+    page.goto(live_server.url + "/carte/")
     page.wait_for_selector("#full-map[data-count]")
+    page.wait_for_selector("#map-list .map-list__count[data-count='3']")
+    page.get_by_label("Fablab").check()
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url("**type=fablab**")
+    page.wait_for_selector("#full-map[data-count='1']")
     assert page.locator("#full-map .leaflet-marker-icon").count() == 1
     assert "1 lieu sur la carte" in page.locator("#map-status").inner_text()
+    page.wait_for_selector("#map-list .map-list__count[data-count='1']")
+    assert page.locator("#map-list .card__title").all_inner_texts() == [
+        "La Fabrique des Tanneurs"
+    ]
+    # The view is in the address: zoom in on the coworking, far from the fablab.
+    page.goto(live_server.url + "/carte/#carte=17/48.11500/-1.67000")
+    page.wait_for_selector("#map-list .map-list__count[data-count='1']")
+    assert page.locator("#map-list .card__title").all_inner_texts() == [
+        "Cowork de la Vilaine"
+    ]
+    assert page.errors == []
+
+
+def test_clusters_show_counts_and_zoom_in_on_click(live_server, places, page, settings):
+    settings.MAP_MAX_PLACES = 2  # three places in view: clusters
+    page.goto(live_server.url + "/carte/#carte=8/48.11/-1.68")
+    cluster = page.locator("#full-map .map-cluster")
+    cluster.wait_for()
+    assert cluster.count() == 1 and cluster.inner_text() == "3"
+    assert page.locator("#full-map").get_attribute("data-clustered") == "true"
+    cluster.click()
+    # Zoomed in on the group's bounds: the grid is finer, each place on its own.
+    page.wait_for_function(
+        "document.querySelectorAll('#full-map .leaflet-marker-icon[title]').length == 3"
+        " && !document.querySelector('#full-map .map-cluster')"
+    )
+    zoom = int(page.evaluate("location.hash").split("=")[1].split("/")[0])
+    assert zoom >= 13
+    titles = page.locator("#full-map .leaflet-marker-icon").evaluate_all(
+        "markers => markers.map(m => m.title)"
+    )
+    assert "La Fabrique des Tanneurs (Fablab)" in titles  # kind told by text too
+    assert page.errors == []
+
+
+def test_embedded_map_works_inside_another_site(live_server, places, page):
+    """A partner's page (another origin, served by the test) frames the embed view;
+    framing any other page is refused."""
+    embed = live_server.url + "/carte/?embed=1&type=fablab"
+    other = live_server.url + "/carte/?type=fablab"
+    partner = (
+        "<!doctype html><title>Partenaire</title><h1>Notre réseau</h1>"
+        f'<iframe id="embed" src="{embed}" width="800" height="600"></iframe>'
+        f'<iframe id="other" src="{other}" width="800" height="600"></iframe>'
+    )
+    with partner_site(partner) as partner_url:
+        assert partner_url.split("/")[2] != embed.split("/")[2]  # another origin
+        page.goto(partner_url)
+        frame = page.frame_locator("#embed")
+        frame.locator("#full-map[data-count='1']").wait_for()
+        assert frame.locator("#full-map .leaflet-marker-icon").count() == 1
+        assert frame.locator("header, footer").count() == 0  # no site chrome
+        assert frame.locator("#filtres").count() == 0
+        assert frame.locator("#map-list .card__title").all_inner_texts() == [
+            "La Fabrique des Tanneurs"
+        ]
+        # The ordinary map page in the other frame: refused, Chromium's error page.
+        for _ in range(50):
+            if any(frame.url.startswith("chrome-error:") for frame in page.frames):
+                break
+            page.wait_for_timeout(100)
+        assert [f.url for f in page.frames if f.url.startswith("chrome-error:")]
+        assert page.frame_locator("#other").locator("#full-map").count() == 0
+
+
+def test_map_page_offers_the_embed_code(live_server, places, page):
+    page.goto(live_server.url + "/carte/?type=fablab")
+    page.wait_for_selector("#full-map[data-count]")
+    page.get_by_text("Intégrer cette carte").click()
+    code = page.locator("#embed-snippet").input_value()
+    assert code.startswith("<iframe src=") and "embed=1&amp;type=fablab#carte=" in code
 
 
 def test_listing_filters_work_without_javascript(live_server, places, browser):

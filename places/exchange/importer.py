@@ -403,7 +403,7 @@ def set_relations(
     names: list[str] = RELATIONS,
 ) -> None:
     """Add and remove many-to-many links in two statements per field (`unnest` of
-    arrays), rather than one ORM object per link."""
+    arrays), rather than one ORM object per link; then refresh the facet arrays."""
     with connection.cursor() as cursor:
         for name in names:
             through = Place._meta.get_field(name).remote_field.through
@@ -429,6 +429,13 @@ def set_relations(
                     "ON CONFLICT DO NOTHING",
                     added,
                 )
+        # The facet arrays of these places (migration 0005), once each: a bulk
+        # writer defers the link triggers.
+        cursor.execute(
+            "UPDATE places_place SET kind_ids = places_place_kind_ids(id), "
+            "term_ids = places_place_term_ids(id) WHERE id = ANY(%s)",
+            [[pk for pk, _record in changes]],
+        )
 
 
 # Two index-friendly halves: same pivot (btree), or close and similarly named (GiST).

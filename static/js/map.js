@@ -1,29 +1,24 @@
 /* Maps of the public pages (progressive enhancement: every page works without it).
-   Reads the tile server from #map-config (json_script); never inline data. */
+   Reads its settings from json_script blocks; never inline data.
+
+   The full map (/carte/) asks the server for what its view needs (bbox + zoom):
+   clusters zoomed out, places zoomed in. Its view lives in the address
+   (#carte=zoom/lat/lon) so that it can be shared; the filters are the query string. */
 (function () {
   "use strict";
   if (!window.L) { return; }
-  var configNode = document.getElementById("map-config");
-  var config = configNode ? JSON.parse(configNode.textContent) : {};
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : {};
+  }
+  var config = readJSON("map-config");
+  var kinds = readJSON("map-kinds");
 
   function baseMap(element, options) {
     var map = L.map(element, options);
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
     return map;
-  }
-
-  function popupContent(properties) {
-    var box = document.createElement("div");
-    var link = document.createElement("a");
-    link.href = properties.url;
-    link.textContent = properties.name;
-    box.appendChild(link);
-    if (properties.kinds && properties.kinds.length) {
-      var kinds = document.createElement("p");
-      kinds.textContent = properties.kinds.join(", ");
-      box.appendChild(kinds);
-    }
-    return box;
   }
 
   var placeMap = document.getElementById("place-map");
@@ -34,30 +29,146 @@
   }
 
   var fullMap = document.getElementById("full-map");
-  if (fullMap) {
-    var status = document.getElementById("map-status");
-    var map = baseMap(fullMap, {}).setView([46.6, 2.4], 5);
-    fetch(fullMap.dataset.source, { headers: { Accept: "application/geo+json" } })
+  if (!fullMap) { return; }
+
+  var FRANCE = [[41.2, -5.5], [51.2, 9.8]];
+  var status = document.getElementById("map-status");
+  var list = document.getElementById("map-list");
+  var snippet = document.getElementById("embed-snippet");
+  var map = baseMap(fullMap, {});
+  var layer = L.layerGroup().addTo(map);
+  var pending = null;
+
+  function number(n) {
+    return n.toLocaleString("fr-FR");
+  }
+
+  function kindLabels(codes) {
+    return codes.map(function (code) { return kinds[code] ? kinds[code].label : code; });
+  }
+
+  function openText(open) {
+    if (open === true) { return "Ouvert maintenant"; }
+    if (open === false) { return "Fermé maintenant"; }
+    return "";
+  }
+
+  function popupContent(properties) {
+    var box = document.createElement("div");
+    var title = document.createElement("p");
+    var link = document.createElement("a");
+    link.href = properties.url;
+    link.textContent = properties.name;
+    title.appendChild(link);
+    box.appendChild(title);
+    var details = kindLabels(properties.kinds || []);
+    if (openText(properties.open)) { details.push(openText(properties.open)); }
+    if (details.length) {
+      var text = document.createElement("p");
+      text.textContent = details.join(" · ");
+      box.appendChild(text);
+    }
+    return box;
+  }
+
+  function placeMarker(feature, latlng) {
+    var properties = feature.properties;
+    var kind = kinds[(properties.kinds || [])[0]];
+    var label = properties.name + (kind ? " (" + kind.label + ")" : "");
+    var options = { title: label, alt: label, keyboard: true };
+    if (kind) {
+      options.icon = L.icon({ iconUrl: kind.icon, iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12], className: "map-icon" });
+    }
+    return L.marker(latlng, options).bindPopup(popupContent(properties));
+  }
+
+  function clusterMarker(feature, latlng) {
+    var count = feature.properties.count;
+    var size = count < 100 ? 30 : count < 10000 ? 38 : 46;
+    var label = number(count) + " lieux : zoomer sur ce groupe";
+    var marker = L.marker(latlng, {
+      title: label,
+      alt: label,
+      keyboard: true,
+      icon: L.divIcon({ html: "<span>" + number(count) + "</span>", className: "map-cluster", iconSize: [size, size] })
+    });
+    marker.on("click", function () {
+      var b = feature.properties.bounds;
+      var bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+      var zoom = Math.min(map.getBoundsZoom(bounds), map.getMaxZoom());
+      map.setView(bounds.getCenter(), Math.max(zoom, map.getZoom() + 1));
+    });
+    return marker;
+  }
+
+  function viewParams() {
+    var b = map.getBounds();
+    var clamp = function (value, limit) { return Math.max(-limit, Math.min(limit, value)); };
+    var box = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)];
+    return "bbox=" + box.map(function (v) { return v.toFixed(5); }).join(",") + "&zoom=" + map.getZoom();
+  }
+
+  function withParams(url, extra) {
+    return url + (url.indexOf("?") === -1 ? "?" : "&") + extra;
+  }
+
+  function rememberView() {
+    var centre = map.getCenter();
+    var hash = "#carte=" + map.getZoom() + "/" + centre.lat.toFixed(5) + "/" + centre.lng.toFixed(5);
+    if (window.location.hash !== hash) { history.replaceState(null, "", hash); }
+    if (snippet) {
+      snippet.value = snippet.value.replace(/src="[^"]*"/, 'src="' + snippet.dataset.embedUrl.replace(/&/g, "&amp;") + hash + '"');
+    }
+  }
+
+  function refresh() {
+    rememberView();
+    if (pending) { pending.abort(); }
+    pending = window.AbortController ? new AbortController() : null;
+    var signal = pending ? pending.signal : undefined;
+    var params = viewParams();
+    fetch(withParams(fullMap.dataset.source, params), { headers: { Accept: "application/geo+json" }, signal: signal })
       .then(function (response) {
         if (!response.ok) { throw new Error(response.status); }
         return response.json();
       })
       .then(function (data) {
-        var layer = L.geoJSON(data, {
+        layer.clearLayers();
+        L.geoJSON(data, {
           pointToLayer: function (feature, latlng) {
-            return L.marker(latlng, { title: feature.properties.name, alt: feature.properties.name });
-          },
-          onEachFeature: function (feature, marker) {
-            marker.bindPopup(popupContent(feature.properties));
+            return feature.properties.count ? clusterMarker(feature, latlng) : placeMarker(feature, latlng);
           }
-        }).addTo(map);
-        var count = data.features.length;
-        fullMap.dataset.count = count;
-        if (status) { status.textContent = count + (count > 1 ? " lieux sur la carte" : " lieu sur la carte"); }
-        if (count) { map.fitBounds(layer.getBounds(), { maxZoom: 14, padding: [20, 20] }); }
+        }).eachLayer(function (marker) { layer.addLayer(marker); });
+        fullMap.dataset.count = data.count;
+        fullMap.dataset.clustered = data.clustered;
+        if (status) {
+          status.textContent = number(data.count) + (data.count > 1 ? " lieux sur la carte" : " lieu sur la carte") +
+            (data.clustered ? " (regroupés : zoomez pour les voir un à un)" : "");
+        }
       })
-      .catch(function () {
+      .catch(function (error) {
+        if (error.name === "AbortError") { return; }
         if (status) { status.textContent = "La carte n’a pas pu être chargée. La liste des lieux reste disponible."; }
       });
+    if (list && fullMap.dataset.list) {
+      fetch(withParams(fullMap.dataset.list, params), { signal: signal })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) { list.innerHTML = html; })
+        .catch(function () {});
+    }
+  }
+
+  function viewFromHash() {
+    var match = /^#carte=(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
+    if (!match) { return false; }
+    map.setView([parseFloat(match[2]), parseFloat(match[3])], parseInt(match[1], 10));
+    return true;
+  }
+
+  map.on("moveend", refresh);
+  window.addEventListener("hashchange", viewFromHash);
+  if (!viewFromHash()) {
+    var b = fullMap.dataset.bounds ? fullMap.dataset.bounds.split(",").map(parseFloat) : null;
+    map.fitBounds(b ? [[b[1], b[0]], [b[3], b[2]]] : FRANCE, { maxZoom: 15, padding: [20, 20] });
   }
 })();
