@@ -51,7 +51,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "leaflet",
+    "simple_history",
+    "axes",
     "places",
+    "coordination",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +69,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "epn_directory.urls"
@@ -111,6 +117,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login protection (django-axes): after 5 failed logins from one address, or for
+# one account, logins are refused for an hour (`manage.py axes_reset` lifts it).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hour
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# Notifications to coordinators (citizens' suggestions). Without a mail server,
+# messages are written to the console.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Annuaire des lieux numériques <ne-pas-repondre@localhost>"
+)
+# Citizens' suggestions: at most this many per hour from one address.
+SUGGESTIONS_PER_HOUR = int(os.environ.get("SUGGESTIONS_PER_HOUR", "5"))
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français"))]
 TIME_ZONE = "Europe/Paris"
@@ -143,7 +178,6 @@ if os.environ.get("GDAL_LIBRARY_PATH"):
 if os.environ.get("GEOS_LIBRARY_PATH"):
     GEOS_LIBRARY_PATH = os.environ["GEOS_LIBRARY_PATH"]
 
-# Map: the tile server is a setting so that tests and air-gapped installs use their own.
 # Costly search results (counts per facet) are cached under the data's version
 # (places/caching.py), so that a change shows at once; the time only bounds memory.
 CACHES = {
@@ -154,6 +188,7 @@ CACHES = {
 }
 SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
 
+# Map: the tile server is a setting so that tests and air-gapped installs use their own.
 MAP_TILES_URL = os.environ.get(
     "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
@@ -198,7 +233,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Lockouts are warnings; every failed attempt need not be in the logs.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Debian 12 ships GDAL 3.6; GDAL only reads geometries we build ourselves (no user

@@ -8,5 +8,6 @@ admin.site.index_title = _("Tableau de bord")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("coordination.urls")),
     path("", include("places.urls")),
 ]

@@ -1,8 +1,20 @@
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
+from django.http import JsonResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_update_with_history
 
+from coordination.roles import scoped
+from coordination.scope import ScopedAdminMixin, check_commune
+
+from . import hours
 from .models import (
     AccessMode,
     Equipment,
@@ -18,6 +30,7 @@ from .models import (
     SupportMode,
     Territory,
 )
+from .widgets import OpeningHoursWidget
 
 
 @admin.register(Kind)
@@ -70,11 +83,97 @@ class TerritoryAdmin(LeafletGeoAdmin):
             queryset = queryset.filter(
                 level__in=["commune", "arrondissement"]
             ).order_by("-population")
+            # A coordinator is offered the communes of their territory only.
+            queryset = scoped(queryset, request.user, "")
         return queryset, may_have_duplicates
 
 
+class DepartementFilter(admin.SimpleListFilter):
+    title = _("département")
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        departements = scoped(
+            Territory.objects.filter(level=Territory.Level.DEPARTEMENT),
+            request.user,
+            "",
+        )
+        return [(t.code, f"{t.code} – {t.name}") for t in departements.order_by("code")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__departement_code=self.value())
+        return queryset
+
+
+class FreshnessFilter(admin.SimpleListFilter):
+    title = _("vérification")
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("recent", _("vérifié depuis moins de 6 mois")),
+            ("aging", _("vérifié il y a 6 à 12 mois")),
+            ("stale", _("non vérifié depuis 12 mois ou jamais")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        six = now - dt.timedelta(days=183)
+        if self.value() == "recent":
+            return queryset.filter(verified_at__gte=six)
+        if self.value() == "aging":
+            return queryset.filter(verified_at__lt=six).exclude(stale_condition())
+        if self.value() == "stale":
+            return queryset.filter(stale_condition())
+        return queryset
+
+
+def stale_condition() -> Q:
+    """Not verified for 12 months, or never."""
+    year_ago = timezone.now() - dt.timedelta(days=365)
+    return Q(verified_at__lt=year_ago) | Q(verified_at=None)
+
+
+MISSING = {
+    "hours": Q(opening_hours=""),
+    "contact": Q(phone="", emails=[], websites=[]),
+    "services": Q(services=None),
+}
+
+
+class MissingFilter(admin.SimpleListFilter):
+    title = _("informations manquantes")
+    parameter_name = "manque"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("hours", _("sans horaires")),
+            ("contact", _("sans téléphone, courriel ni site")),
+            ("services", _("sans services")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in MISSING:
+            return queryset.filter(MISSING[self.value()]).distinct()
+        return queryset
+
+
+class PlaceForm(forms.ModelForm):
+    """The admin's place form; `user` (set by `PlaceAdmin.get_form`) must have the
+    chosen commune in their scope."""
+
+    user = None
+
+    def clean(self):
+        cleaned = super().clean()
+        check_commune(self, self.user)
+        return cleaned
+
+
 @admin.register(Place)
-class PlaceAdmin(LeafletGeoAdmin):
+class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
+    form = PlaceForm
     wide = forms.TextInput(attrs={"class": "vLargeTextField", "size": 80})
     several = _("Séparez plusieurs adresses par des virgules.")
     field_options = {
@@ -84,7 +183,7 @@ class PlaceAdmin(LeafletGeoAdmin):
                 "280 caractères au plus : ce qui s’affiche dans les listes."
             ),
         },
-        "opening_hours": {"widget": wide},
+        "opening_hours": {"widget": OpeningHoursWidget},
         "emails": {"widget": wide, "help_text": several},
         "websites": {"widget": wide, "help_text": several},
     }
@@ -93,12 +192,16 @@ class PlaceAdmin(LeafletGeoAdmin):
         "commune",
         "status",
         "kind_list",
+        "verified_at",
         "data_updated_on",
         "source",
     ]
     list_filter = [
         "status",
         "kinds",
+        DepartementFilter,
+        FreshnessFilter,
+        MissingFilter,
         "services",
         "source",
         "opening_hours_valid",
@@ -121,7 +224,7 @@ class PlaceAdmin(LeafletGeoAdmin):
         "opening_hours_valid",
     ]
     date_hierarchy = "data_updated_on"
-    actions = ["publish", "withdraw"]
+    actions = ["publish", "withdraw", "mark_verified", "mark_closed"]
     # Structure types (92 of them) get the filterable selector; the other lists are
     # short, and read better as checkboxes (see formfield_for_manytomany).
     filter_horizontal = ["structure_types"]
@@ -204,6 +307,10 @@ class PlaceAdmin(LeafletGeoAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("kinds")
 
+    @admin.display(description=_("types"))
+    def kind_list(self, place: Place) -> str:
+        return ", ".join(kind.label for kind in place.kinds.all())
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         kwargs.update(self.field_options.get(db_field.name, {}))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -213,16 +320,103 @@ class PlaceAdmin(LeafletGeoAdmin):
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description=_("types"))
-    def kind_list(self, place: Place) -> str:
-        return ", ".join(kind.label for kind in place.kinds.all())
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def get_urls(self):
+        return [
+            path(
+                "horaires/",
+                self.admin_site.admin_view(self.hours_preview),
+                name="places_place_hours",
+            ),
+            *self.import_urls(),
+            *super().get_urls(),
+        ]
+
+    def import_urls(self):
+        from coordination.imports import ImportView
+
+        return [
+            path(
+                "importer/",
+                self.admin_site.admin_view(ImportView.as_view(model_admin=self)),
+                name="places_place_import",
+            )
+        ]
+
+    def hours_preview(self, request):
+        """The hours editor's preview: is the OSM string valid, open now, the week."""
+        value = request.GET.get("value", "")[:500]
+        try:
+            parsed = hours.parse(value) if value else None
+        except hours.INVALID:
+            return JsonResponse({"valid": False, "message": str(hours.INVALID_MESSAGE)})
+        if parsed is None:
+            return JsonResponse({"valid": True, "status": "", "week": []})
+        now = timezone.localtime()
+        return JsonResponse(
+            {
+                "valid": True,
+                "status": str(hours.status_at(parsed, now)),
+                "week": [
+                    {
+                        "label": day.label,
+                        "intervals": [
+                            f"{begin:%H:%M}–{end:%H:%M}" for begin, end in day.intervals
+                        ],
+                    }
+                    for day in hours.upcoming_week(parsed, now.date())
+                ],
+            }
+        )
+
+    def change_many(self, request, queryset, reason: str, **values) -> int:
+        """Set `values` on the selected places, each change kept in the history."""
+        places = list(queryset)
+        for place in places:
+            for name, value in values.items():
+                setattr(place, name, value)
+            place.updated_at = timezone.now()
+        bulk_update_with_history(
+            places,
+            Place,
+            [*values, "updated_at"],
+            default_user=request.user,
+            default_change_reason=str(reason),
+        )
+        return len(places)
 
     @admin.action(description=_("Publier les lieux sélectionnés"))
     def publish(self, request, queryset):
-        count = queryset.update(status=Place.Status.PUBLISHED)
+        count = self.change_many(
+            request, queryset, _("publication"), status=Place.Status.PUBLISHED
+        )
         self.message_user(request, _("%(count)d lieu(x) publié(s).") % {"count": count})
 
     @admin.action(description=_("Retirer de la publication (brouillon)"))
     def withdraw(self, request, queryset):
-        count = queryset.update(status=Place.Status.DRAFT)
+        count = self.change_many(
+            request, queryset, _("retrait"), status=Place.Status.DRAFT
+        )
         self.message_user(request, _("%(count)d lieu(x) retiré(s).") % {"count": count})
+
+    @admin.action(description=_("Marquer « vérifié aujourd’hui »"))
+    def mark_verified(self, request, queryset):
+        count = self.change_many(
+            request, queryset, _("vérification"), verified_at=timezone.now()
+        )
+        self.message_user(
+            request, _("%(count)d lieu(x) marqué(s) vérifié(s).") % {"count": count}
+        )
+
+    @admin.action(description=_("Marquer comme fermé définitivement"))
+    def mark_closed(self, request, queryset):
+        count = self.change_many(
+            request, queryset, _("fermeture"), status=Place.Status.CLOSED
+        )
+        self.message_user(
+            request, _("%(count)d lieu(x) marqué(s) fermé(s).") % {"count": count}
+        )

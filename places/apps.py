@@ -1,7 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
+
+
+def no_history_for_fixtures(sender, instance, raw=False, **kwargs):
+    """Fixtures (`loaddata`) are not edits: no history row, for the place nor for each
+    of its links (simple-history skips raw saves, not the links set after them)."""
+    if raw:
+        instance.skip_history_when_saving = True
 
 
 class PlacesConfig(AppConfig):
     name = "places"
     verbose_name = _("Annuaire des lieux")
+
+    def ready(self):
+        pre_save.connect(no_history_for_fixtures, sender=self.get_model("Place"))

@@ -30,8 +30,8 @@ def cached(namespace: str, key: object, compute: Callable[[], T], version: int) 
     """`compute()`, or its result for the same `key` and data `version`."""
     digest = hashlib.sha1(repr(key).encode()).hexdigest()
     name = f"{namespace}:{version}:{digest}"
-    found = cache.get(name)
+    found = cache.get(name)  # a 1-tuple, so that a None result is cached too
     if found is None:
-        found = compute()
+        found = (compute(),)
         cache.set(name, found, settings.SEARCH_CACHE_SECONDS)
-    return found
+    return found[0]

@@ -35,19 +35,19 @@ def is_valid(value: str) -> bool:
         return False
 
 
+INVALID_MESSAGE = _(
+    "Horaires invalides : utilisez la syntaxe OpenStreetMap, par exemple "
+    "« Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00 »."
+)
+
+
 def validate_opening_hours(value: str) -> None:
     if not value:
         return
     try:
         parse(value)
     except INVALID as error:
-        raise ValidationError(
-            _(
-                "Horaires invalides : utilisez la syntaxe OpenStreetMap, par exemple "
-                "« Mo-Fr 09:00-12:00,14:00-18:00; Sa 09:00-12:00 »."
-            ),
-            code="invalid_opening_hours",
-        ) from error
+        raise ValidationError(INVALID_MESSAGE, code="invalid_opening_hours") from error
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from . import hours
 
@@ -751,6 +752,24 @@ class Place(models.Model):
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True, db_default=Now())
 
     objects = PlaceManager()
+    # Every change made through Django (admin, accepted suggestions), with who and
+    # when; imports write theirs in bulk (places/exchange/importer.py).
+    history = HistoricalRecords(
+        excluded_fields=["search_vector", "kind_ids", "term_ids"],
+        m2m_fields=[
+            "kinds",
+            "structure_types",
+            "services",
+            "publics",
+            "special_support",
+            "fees",
+            "access_modes",
+            "support_modes",
+            "programmes",
+            "labels",
+            "equipment",
+        ],
+    )
 
     class Meta:
         verbose_name = _("lieu")

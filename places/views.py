@@ -79,9 +79,17 @@ def place_list(request: HttpRequest) -> HttpResponse:
         version,
     )
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = cards(
-        page.object_list,
-        search_key(request, ignore=("page",)) + (page.number,),
+    # The page of results: its places are read by their cached ids; rendered, it
+    # is kept for the minute (each card says whether the place is open now).
+    page_key = search_key(request, ignore=("page",)) + (page.number,)
+    results_html = cached(
+        "results",
+        page_key + (timezone.now().replace(second=0, microsecond=0),),
+        lambda: render_to_string(
+            "places/includes/result_list.html",
+            {"page": page, "places": cards(page.object_list, page_key, version)},
+            request,
+        ),
         version,
     )
     return render(
@@ -90,7 +98,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": place_filter,
             "page": page,
-            "places": page.object_list,
+            "results_html": results_html,
             "filters_html": filters_html,
             "widen": widen_suggestions(request, place_filter)
             if not paginator.count

@@ -296,3 +296,85 @@ def test_keyboard_user_can_skip_to_content_and_search(live_server, places, page)
     page.locator("#resultats a").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**" + places[0].get_absolute_url())
+
+
+def coordinator_of_bretagne():
+    from django.contrib.auth.models import Group, User
+
+    from coordination.models import Coordinator
+    from coordination.roles import GROUP_NAME
+
+    user = User.objects.create_user(
+        "coordination-bretagne", "bzh@example.org", "un mot de passe solide 42"
+    )
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name=GROUP_NAME))
+    Coordinator.objects.create(user=user).territories.set(
+        Territory.objects.filter(level="region", code="53")
+    )
+    return user
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Nom d’utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill("un mot de passe solide 42")
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_a_citizen_s_correction_reaches_the_coordinator_who_accepts_it(
+    live_server, places, page, browser
+):
+    place = places[1]
+    coordinator_of_bretagne()
+    # The citizen, on the place's page.
+    page.goto(live_server.url + place.get_absolute_url())
+    page.get_by_role("link", name="Signaler une modification").click()
+    page.get_by_label("Le téléphone").check()
+    page.get_by_label("La bonne information").fill("02 99 12 34 56")
+    page.get_by_label("Précisions (facultatif)").fill("Nouveau numéro depuis juin.")
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/signaler/merci/")
+    assert "Merci" in page.locator("h1").inner_text()
+    # The coordinator, in the admin.
+    admin = browser.new_context(locale="fr-FR").new_page()
+    log_in(admin, live_server, "coordination-bretagne")
+    admin.goto(live_server.url + "/admin/coordination/suggestion/")
+    admin.get_by_role("link", name=place.name).first.click()
+    accept = admin.get_by_role("button", name="Accepter et appliquer")
+    accept.wait_for()
+    assert "02 99 12 34 56" in admin.locator("#content").inner_text()
+    accept.click()
+    admin.wait_for_selector(".messagelist")
+    assert "Suggestion acceptée" in admin.locator(".messagelist").inner_text()
+    page.goto(live_server.url + place.get_absolute_url())
+    assert "02 99 12 34 56" in page.content()
+    assert page.errors == [] and admin.context.pages
+
+
+def test_the_hours_editor_writes_the_osm_text_and_previews_it(
+    live_server, places, page
+):
+    coordinator_of_bretagne()
+    log_in(page, live_server, "coordination-bretagne")
+    page.goto(live_server.url + f"/admin/places/place/{places[0].pk}/change/")
+    hours_text = page.locator("#id_opening_hours")
+    assert hours_text.input_value() == "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+    # Read into the table…
+    assert page.get_by_label("Mercredi").input_value() == "09:00-12:00, 14:00-18:00"
+    assert page.get_by_label("Fermé les jours fériés").is_checked()
+    # …and written back from it.
+    page.get_by_label("Samedi").fill("10:00-12:00")
+    assert hours_text.input_value() == (
+        "Mo-Fr 09:00-12:00,14:00-18:00; Sa 10:00-12:00; PH off"
+    )
+    page.wait_for_selector("[data-preview] li")
+    assert "Aperçu" in page.locator("[data-preview]").inner_text()
+    # A text too rich for the table: edited as text, the preview says if it reads.
+    hours_text.fill('Mo-Fr 09:00-18:00; Sa 10:00-12:00 open "sur rendez-vous"')
+    assert page.get_by_label("Lundi").is_disabled()
+    hours_text.fill("n’importe quoi")
+    page.wait_for_selector("[data-preview] .invalid")
+    assert page.errors == []

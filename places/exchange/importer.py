@@ -9,6 +9,7 @@ if something changed (upsert on `(source, source_id)`).
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -101,9 +102,13 @@ def import_places(
     dry_run: bool = False,
     close_missing: bool = False,
     progress: bool = False,
+    communes: set[int] | None = None,
+    user=None,
 ) -> ImportReport:
     """Import `source` (a path or URL); see the module docstring. Raises `FileRefused`
-    (from the reader) when the file cannot be read at all."""
+    (from the reader) when the file cannot be read at all. With `communes` (a
+    coordinator's scope), a row whose commune is not one of them is rejected. `user`
+    (the admin's) is recorded in the places' history."""
     if close_missing and not source_name:
         # Without one named source, "missing" would reach into other partners' places.
         raise ValueError("--close-missing needs --source.")
@@ -133,6 +138,12 @@ def import_places(
     ):
         try:
             record = reader.read(line, cells)
+            if communes is not None and record.fields["commune_id"] not in communes:
+                raise Rejected(
+                    "commune",
+                    (cells.get("commune") or "").strip(),
+                    "hors de votre territoire",
+                )
             key = (record.source, record.source_id)
             if key in records:
                 raise Rejected(
@@ -171,7 +182,7 @@ def import_places(
             with connection.cursor() as cursor:
                 # One search-vector update per place at the end, not one per write.
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'on'")
-            touched, updated_ids = write(records, report)
+            touched, updated_ids = write(records, report, user)
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'off'")
                 cursor.execute(
@@ -229,7 +240,7 @@ def model_fields(record: Record) -> dict:  # for updates
 
 
 def write(
-    records: dict[tuple[str, str], Record], report: ImportReport
+    records: dict[tuple[str, str], Record], report: ImportReport, user=None
 ) -> tuple[list[int], list[int]]:
     """Create, update or leave each record's place; returns the ids of all of them,
     and of the updated ones."""
@@ -310,7 +321,35 @@ def write(
             to_update, sorted(updated_fields) + ["updated_at"], batch_size=1000
         )
     set_relations(relation_changes, current)
+    record_history(created_pks, "+", report.source, user)
+    record_history(updated_ids, "~", report.source, user)
     return pks + created_pks, updated_ids
+
+
+def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
+    """The places' history (django-simple-history's table), as the admin keeps it,
+    in one statement: the import is its change reason. Links are not copied."""
+    if not pks:
+        return
+    history = Place.history.model
+    columns = [
+        field.column
+        for field in history._meta.concrete_fields
+        if not field.name.startswith("history_")
+    ]
+    listed = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {history._meta.db_table} ({listed}, history_date, "
+            "history_change_reason, history_type, history_user_id) "
+            f"SELECT {listed}, now(), %s, %s, %s FROM places_place WHERE id = ANY(%s)",
+            [
+                f"import : {Path(source).name}"[:100],
+                kind,
+                getattr(user, "pk", None),
+                pks,
+            ],
+        )
 
 
 COPIED_FIELDS = ["slug", "status", "source", "source_id", *SCALAR_FIELDS]

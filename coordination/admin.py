@@ -1,0 +1,115 @@
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Coordinator, Suggestion
+from .roles import GROUP_NAME, is_national
+from .scope import ScopedAdminMixin
+from .suggestions import accept, decide
+
+
+@admin.register(Coordinator)
+class CoordinatorAdmin(admin.ModelAdmin):
+    """Who coordinates what: for national administrators only."""
+
+    list_display = ["__str__", "national", "territory_list"]
+    list_filter = ["national"]
+    search_fields = ["user__username", "user__email", "territories__name"]
+    autocomplete_fields = ["user", "territories"]
+
+    def has_module_permission(self, request):
+        return is_national(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_national(request.user)
+
+    has_add_permission = has_change_permission = has_delete_permission = (
+        lambda self, request, obj=None: is_national(request.user)
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("territories")
+
+    @admin.display(description=_("territoires"))
+    def territory_list(self, coordinator: Coordinator) -> str:
+        return ", ".join(str(t) for t in coordinator.territories.all())
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A coordinator works in the admin, with the coordinators' rights.
+        user = obj.user
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(Group.objects.get(name=GROUP_NAME))
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The queue of citizens' suggestions, each coordinator seeing their territory's."""
+
+    commune_path = "place__commune__"
+    change_form_template = "admin/coordination/suggestion/change_form.html"
+    list_display = ["place", "field", "proposed_value", "status", "created_at"]
+    list_filter = ["status", "field"]
+    list_select_related = ["place"]
+    search_fields = ["place__name", "proposed_value", "comment"]
+    actions = ["reject_selected"]
+    fields = [
+        "place_link",
+        "field",
+        "current_value",
+        "proposed_value",
+        "comment",
+        "email",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # they come from the public pages
+
+    @admin.display(description=_("lieu"))
+    def place_link(self, suggestion: Suggestion) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:places_place_change", args=[suggestion.place_id]),
+            suggestion.place,
+            suggestion.place.get_absolute_url(),
+            _("page publique"),
+        )
+
+    def response_change(self, request, obj):
+        if "_accept" in request.POST:
+            try:
+                accept(obj, request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    _("Suggestion non appliquée : %s") % " ".join(error.messages),
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, _("Suggestion acceptée et appliquée."))
+            return HttpResponseRedirect("../")
+        if "_reject" in request.POST:
+            if obj.status == Suggestion.Status.PENDING:
+                decide(obj, request.user, Suggestion.Status.REJECTED)
+                self.message_user(request, _("Suggestion refusée."))
+            return HttpResponseRedirect("../")
+        return super().response_change(request, obj)
+
+    @admin.action(description=_("Refuser les suggestions sélectionnées"))
+    def reject_selected(self, request, queryset):
+        count = 0
+        for suggestion in queryset.filter(status=Suggestion.Status.PENDING):
+            decide(suggestion, request.user, Suggestion.Status.REJECTED)
+            count += 1
+        self.message_user(request, _("%d suggestion(s) refusée(s).") % count)

@@ -1,0 +1,104 @@
+"""Who keeps which territory right, and what citizens suggest."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from places.models import Place, Territory
+
+SCOPE_LEVELS = [
+    Territory.Level.REGION,
+    Territory.Level.DEPARTEMENT,
+    Territory.Level.EPCI,
+]
+
+
+class Coordinator(models.Model):
+    """An admin user's scope: national, or one or more régions, départements or EPCI.
+    A staff user without one sees no place at all."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("utilisateur"),
+        on_delete=models.CASCADE,
+        related_name="coordinator",
+    )
+    national = models.BooleanField(
+        _("administration nationale"),
+        default=False,
+        help_text=_("Voit et modifie les lieux de toute la France."),
+    )
+    territories = models.ManyToManyField(
+        Territory,
+        verbose_name=_("territoires"),
+        blank=True,
+        limit_choices_to={"level__in": SCOPE_LEVELS},
+        help_text=_("Régions, départements ou intercommunalités coordonnés."),
+    )
+
+    class Meta:
+        verbose_name = _("coordinateur ou coordinatrice")
+        verbose_name_plural = _("coordinateurs et coordinatrices")
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Suggestion(models.Model):
+    """A citizen's proposed correction to a place, waiting for a coordinator."""
+
+    class Field(models.TextChoices):
+        NAME = "name", _("Le nom")
+        ADDRESS = "address", _("L’adresse")
+        OPENING_HOURS = "opening_hours", _("Les horaires")
+        PHONE = "phone", _("Le téléphone")
+        EMAILS = "emails", _("L’adresse électronique")
+        WEBSITES = "websites", _("Le site internet")
+        CLOSED = "closed", _("Le lieu a fermé définitivement")
+        OTHER = "other", _("Autre chose")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("à traiter")
+        ACCEPTED = "accepted", _("acceptée")
+        REJECTED = "rejected", _("refusée")
+
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("lieu"),
+        on_delete=models.CASCADE,
+        related_name="suggestions",
+    )
+    field = models.CharField(_("ce qui est faux"), max_length=20, choices=Field)
+    current_value = models.TextField(_("valeur affichée alors"), blank=True)
+    proposed_value = models.CharField(_("valeur proposée"), max_length=500, blank=True)
+    comment = models.TextField(_("précisions"), max_length=1000, blank=True)
+    email = models.EmailField(_("adresse électronique"), blank=True)
+    status = models.CharField(
+        _("état"), max_length=10, choices=Status, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("reçue le"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("traitée le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("traitée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("suggestion de modification")
+        verbose_name_plural = _("suggestions de modification")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "rejected"]),
+                name="suggestion_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place} — {self.get_field_display()}"

@@ -1,0 +1,92 @@
+"""Citizens' suggestions: received, sent to the right coordinators, accepted (the
+change applied and kept in the place's history) or rejected."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from places.exchange.rows import e164_number
+from places.models import Place
+
+from .models import Suggestion
+from .roles import coordinators_for
+
+Field = Suggestion.Field
+
+
+def current_value(place: Place, field: str) -> str:
+    if field in (Field.EMAILS, Field.WEBSITES):
+        return ", ".join(getattr(place, field))
+    if field in (Field.NAME, Field.ADDRESS, Field.OPENING_HOURS, Field.PHONE):
+        return getattr(place, field)
+    return ""
+
+
+def notify(suggestion: Suggestion, request) -> list[str]:
+    """Tell the coordinators whose territory holds the place; returns who."""
+    recipients = [
+        c.user.email for c in coordinators_for(suggestion.place) if c.user.email
+    ]
+    if recipients:
+        link = request.build_absolute_uri(
+            reverse("admin:coordination_suggestion_change", args=[suggestion.pk])
+        )
+        send_mail(
+            _("Suggestion de modification : %(place)s") % {"place": suggestion.place},
+            _(
+                "Une personne signale une erreur sur « %(place)s » (%(field)s).\n\n"
+                "Valeur proposée : %(value)s\nPrécisions : %(comment)s\n\n"
+                "Pour l’accepter ou la refuser : %(link)s"
+            )
+            % {
+                "place": suggestion.place,
+                "field": suggestion.get_field_display(),
+                "value": suggestion.proposed_value or "—",
+                "comment": suggestion.comment or "—",
+                "link": link,
+            },
+            settings.DEFAULT_FROM_EMAIL,
+            recipients,
+            fail_silently=True,  # the suggestion is saved whatever the mail server
+        )
+    return recipients
+
+
+def accept(suggestion: Suggestion, user) -> None:
+    """Apply the suggestion to its place (recorded in the history under `user`).
+    Raises ValidationError, with nothing changed, when the value does not fit."""
+    if suggestion.status != Suggestion.Status.PENDING:
+        raise ValidationError(_("Cette suggestion a déjà été traitée."))
+    place = suggestion.place
+    value = suggestion.proposed_value.strip()
+    field = suggestion.field
+    if field == Field.CLOSED:
+        place.status = Place.Status.CLOSED
+    elif field == Field.PHONE:
+        place.phone = e164_number(value, "FR") if value else ""
+        if value and not place.phone:
+            raise ValidationError(_("Numéro de téléphone illisible : %s") % value)
+    elif field in (Field.EMAILS, Field.WEBSITES):
+        setattr(place, field, [v.strip() for v in value.split(",") if v.strip()])
+    elif field in (Field.NAME, Field.ADDRESS, Field.OPENING_HOURS):
+        setattr(place, field, value)
+    # Field.OTHER: the coordinator makes the change by hand; nothing to apply.
+    if field != Field.OTHER:
+        place.full_clean()
+        place._change_reason = _("Suggestion n°%d acceptée") % suggestion.pk
+        place._history_user = user
+    with transaction.atomic():
+        if field != Field.OTHER:
+            place.save()
+        decide(suggestion, user, Suggestion.Status.ACCEPTED)
+
+
+def decide(suggestion: Suggestion, user, status: str) -> None:
+    suggestion.status = status
+    suggestion.decided_by = user
+    suggestion.decided_at = timezone.now()
+    suggestion.save(update_fields=["status", "decided_by", "decided_at"])

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "coordination"
+
+urlpatterns = [
+    path("lieux/<slug:slug>/signaler/", views.suggest, name="suggest"),
+    path("lieux/<slug:slug>/signaler/merci/", views.thanks, name="thanks"),
+]

@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from places.models import Place
+
+from .forms import SuggestionForm
+from .suggestions import current_value, notify
+
+RATE_WINDOW = 3600  # seconds
+
+
+def too_many(request) -> bool:
+    """At most SUGGESTIONS_PER_HOUR suggestions an hour from one address."""
+    key = f"suggestions:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, RATE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RATE_WINDOW)
+        count = 1
+    return count > settings.SUGGESTIONS_PER_HOUR
+
+
+@require_http_methods(["GET", "POST"])
+def suggest(request, slug: str):
+    place = get_object_or_404(
+        Place.objects.published().select_related("commune"), slug=slug
+    )
+    form = SuggestionForm(request.POST or None)
+    if request.method == "POST":
+        if too_many(request):
+            return render(
+                request, "coordination/too_many.html", {"place": place}, status=429
+            )
+        if form.is_valid():
+            if not form.is_robot:  # a robot gets the same answer, and nothing saved
+                suggestion = form.save(commit=False)
+                suggestion.place = place
+                suggestion.current_value = current_value(place, suggestion.field)
+                suggestion.save()
+                notify(suggestion, request)
+            return redirect("coordination:thanks", slug=place.slug)
+    return render(request, "coordination/suggest.html", {"place": place, "form": form})
+
+
+def thanks(request, slug: str):
+    place = get_object_or_404(Place.objects.published(), slug=slug)
+    return render(request, "coordination/thanks.html", {"place": place})
