@@ -449,6 +449,32 @@ def territory_condition(territory: "Territory") -> Q:
     return Q(commune=territory)
 
 
+# Every many-to-many field of a place (kept in its history).
+LINKED_FIELDS = (
+    "kinds",
+    "structure_types",
+    "services",
+    "publics",
+    "special_support",
+    "fees",
+    "access_modes",
+    "support_modes",
+    "programmes",
+    "labels",
+    "equipment",
+)
+# The term fields whose ids `Place.term_ids` holds (the facets of the search).
+FACET_TERM_FIELDS = (
+    "services",
+    "publics",
+    "fees",
+    "support_modes",
+    "programmes",
+    "labels",
+    "equipment",
+)
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=Place.Status.PUBLISHED)
@@ -756,19 +782,7 @@ class Place(models.Model):
     # when; imports write theirs in bulk (places/exchange/importer.py).
     history = HistoricalRecords(
         excluded_fields=["search_vector", "kind_ids", "term_ids"],
-        m2m_fields=[
-            "kinds",
-            "structure_types",
-            "services",
-            "publics",
-            "special_support",
-            "fees",
-            "access_modes",
-            "support_modes",
-            "programmes",
-            "labels",
-            "equipment",
-        ],
+        m2m_fields=LINKED_FIELDS,
     )
 
     class Meta:

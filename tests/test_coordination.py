@@ -414,3 +414,20 @@ def test_loading_fixtures_writes_no_history():
     call_command("loaddata", DEMO, verbosity=0)
     assert Place.objects.count() > 50
     assert not Place.history.exists()
+
+
+def test_a_coordinator_sees_and_reverts_a_change_in_the_history(bretagne, rennes_place):
+    url = f"{PLACES}{rennes_place.pk}/change/"
+    data = form_data(bretagne.get(url).content, "place_form")
+    data["name"] = ["Nom erroné"]
+    assert bretagne.post(url, data).status_code == 302
+    history = bretagne.get(f"{PLACES}{rennes_place.pk}/history/").content.decode()
+    assert "Nom erroné" in history or "bretagne" in history
+    first = rennes_place.history.order_by("history_date").first()
+    revert_url = f"{PLACES}{rennes_place.pk}/history/{first.history_id}/"
+    data = form_data(bretagne.get(revert_url).content, "place_form")
+    assert data["name"] == ["Espace de Rennes"]
+    assert bretagne.post(revert_url, data).status_code == 302
+    rennes_place.refresh_from_db()
+    assert rennes_place.name == "Espace de Rennes"
+    assert rennes_place.history.first().history_user == bretagne.user

@@ -108,3 +108,10 @@ def test_a_cached_search_shows_a_change_at_once(client):
     response = client.get("/lieux/", {"q": "zephyr"})
     assert response.context["page"].paginator.count == 1
     assert "Atelier Zéphyr" not in response.content.decode()
+
+
+def test_the_linked_fields_list_is_every_many_to_many_field():
+    from places.models import FACET_TERM_FIELDS, LINKED_FIELDS
+
+    assert set(LINKED_FIELDS) == {f.name for f in Place._meta.many_to_many}
+    assert set(FACET_TERM_FIELDS) <= set(LINKED_FIELDS)

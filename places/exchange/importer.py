@@ -17,7 +17,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from ..models import Place, PointX, PointY, Territory
+from ..models import FACET_TERM_FIELDS, Place, PointX, PointY, Territory
 from ..openings import refresh_openings
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
@@ -320,7 +320,7 @@ def write(
         Place.objects.bulk_update(
             to_update, sorted(updated_fields) + ["updated_at"], batch_size=1000
         )
-    set_relations(relation_changes, current)
+    set_relations(relation_changes, current, created=set(created_pks))
     record_history(created_pks, "+", report.source, user)
     record_history(updated_ids, "~", report.source, user)
     return pks + created_pks, updated_ids
@@ -364,6 +364,9 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
     columns = ["slug", "status", "source", "source_id"] + [
         Place._meta.get_field(name).column for name in SCALAR_FIELDS
     ]
+    # The facet arrays are written with the row (the links follow in
+    # `set_relations`): updating them after would rewrite every new row.
+    columns += ["kind_ids", "term_ids"]
     listed = ", ".join(columns)
     vector = (
         "setweight(to_tsvector('french_unaccent', name), 'A')"
@@ -393,6 +396,9 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
                     elif name == "unmapped_values":
                         value = Jsonb(value)
                     values.append(value)
+                relations = record.relations
+                terms = set().union(*(relations.get(f, ()) for f in FACET_TERM_FIELDS))
+                values += [array(relations.get("kinds", ())), array(terms)]
                 values.append(record.search_text)
                 copy.write_row(values)
         cursor.execute(
@@ -403,6 +409,11 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
         ids = {(source, source_id): pk for pk, source, source_id in cursor.fetchall()}
         cursor.execute("DROP TABLE import_staging")
     return ids
+
+
+def array(ids) -> str:
+    """Integer ids as a PostgreSQL array literal (COPY's text format)."""
+    return "{" + ",".join(str(pk) for pk in sorted(ids)) + "}"
 
 
 def unique_slugs(records: list[Record]) -> list[str]:
@@ -440,6 +451,7 @@ def set_relations(
     changes: list[tuple[int, Record]],
     current: dict[str, dict[int, set[int]]],
     names: list[str] = RELATIONS,
+    created: set[int] = frozenset(),
 ) -> None:
     """Add and remove many-to-many links in two statements per field (`unnest` of
     arrays), rather than one ORM object per link; then refresh the facet arrays."""
@@ -468,12 +480,13 @@ def set_relations(
                     "ON CONFLICT DO NOTHING",
                     added,
                 )
-        # The facet arrays of these places (migration 0005), once each: a bulk
-        # writer defers the link triggers.
+        # The facet arrays of the places that already existed (migration 0005),
+        # once each: a bulk writer defers the link triggers; `created` places got
+        # theirs with the row (`copy_places`).
         cursor.execute(
             "UPDATE places_place SET kind_ids = places_place_kind_ids(id), "
             "term_ids = places_place_term_ids(id) WHERE id = ANY(%s)",
-            [[pk for pk, _record in changes]],
+            [[pk for pk, _record in changes if pk not in created]],
         )
 
 

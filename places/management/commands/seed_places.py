@@ -84,7 +84,9 @@ class Command(BaseCommand):
             ids = copy_places(records)
             names = [*RELATIONS, "equipment"]
             changes = [(ids[SOURCE, r.source_id], r) for r in records]
-            set_relations(changes, {name: {} for name in names}, names)
+            set_relations(
+                changes, {name: {} for name in names}, names, created=set(ids.values())
+            )
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'off'")
         refresh_statistics()
