@@ -27,6 +27,13 @@ class SuggestionForm(forms.ModelForm):
             "proposed_value": forms.TextInput(attrs={"maxlength": 500}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = Suggestion.Field.choices  # no empty choice
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
+
     def clean(self):
         cleaned = super().clean()
         field = cleaned.get("field")

@@ -1,6 +1,8 @@
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path, re_path
 
 from . import views
+from .sitemaps import SITEMAPS
 
 app_name = "places"
 
@@ -16,4 +18,17 @@ urlpatterns = [
         r"^export/lieux\.(?P<fmt>csv|json|geojson)$", views.export_places, name="export"
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemaps.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "places:sitemap"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
 ]

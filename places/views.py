@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from . import maps
+from . import maps, seo
 from .caching import cached, data_version
 from .exchange import exporter
 from .filters import (
@@ -31,12 +32,18 @@ from .models import Kind, Place, Territory, kinds_with_counts
 
 PAGE_SIZE = 20
 
+# Public pages: browsers revalidate them every time with the ETag that
+# ConditionalGetMiddleware adds (304 when nothing changed), so that a correction shows
+# at once; a shared cache (CDN, reverse proxy) may serve them for a minute.
+public_page = cache_control(public=True, max_age=0, s_maxage=60)
+
 
 def filtered_places(request: HttpRequest) -> PlaceFilter:
     return PlaceFilter(request.GET, queryset=Place.objects.published())
 
 
 @require_GET
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -46,6 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
     paginator = Paginator(place_filter.qs, PAGE_SIZE)
@@ -205,6 +213,7 @@ def widen_suggestions(request: HttpRequest, place_filter: PlaceFilter) -> list[t
 
 
 @require_GET
+@public_page
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
@@ -212,8 +221,15 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .prefetch_related(*(field.name for field in Place._meta.many_to_many)),
         slug=slug,
     )
+    url = request.build_absolute_uri(place.get_absolute_url())
     return render(
-        request, "places/place_detail.html", {"place": place, "nearby": nearby(place)}
+        request,
+        "places/place_detail.html",
+        {
+            "place": place,
+            "nearby": nearby(place),
+            "json_ld": seo.json_ld(seo.place_data(place, url)),
+        },
     )
 
 
@@ -232,6 +248,7 @@ def nearby(place: Place, count: int = 5) -> list[Place]:
 
 
 @require_GET
+@public_page
 def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A région (`R` + its code: INSEE région and département codes overlap), a
     département, or a commune / arrondissement, with its places and counts."""
@@ -300,6 +317,7 @@ MAP_LIST_SIZE = 20
 
 
 @require_GET
+@public_page
 def map_page(request: HttpRequest) -> HttpResponse:
     """The map of the filtered places, with the list of the places in view beside
     it (the map is never the only way in). `?embed=1`: the same for other sites'
@@ -342,6 +360,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def map_list(request: HttpRequest) -> HttpResponse:
     """The places in the map's view (`bbox`), as HTML for the list beside the map."""
     place_filter = filtered_places(request)
@@ -428,6 +447,25 @@ def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="lieux.{fmt}"'
     return response
+
+
+@require_GET
+def robots(request: HttpRequest) -> HttpResponse:
+    """Crawlers: the pages of places and territories (listed in the sitemap), not the
+    admin, the data endpoints or the endless combinations of filters."""
+    sitemap = request.build_absolute_uri(reverse("places:sitemap-index"))
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /export/",
+        "Disallow: /carte/lieux.geojson",
+        "Disallow: /carte/liste/",
+        "Disallow: /lieux/?",
+        "Disallow: /carte/?",
+        "Disallow: /lieux/*/signaler/",
+        f"Sitemap: {sitemap}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ class OpeningHoursWidget(forms.TextInput):
 
     def __init__(self, attrs=None):
         super().__init__(
-            {"class": "vLargeTextField", "size": 80, **(attrs or {})},
+            {"class": "vTextField hours-text", **(attrs or {})},
         )
 
     def get_context(self, name, value, attrs):

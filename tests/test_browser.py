@@ -378,3 +378,20 @@ def test_the_hours_editor_writes_the_osm_text_and_previews_it(
     hours_text.fill("n’importe quoi")
     page.wait_for_selector("[data-preview] .invalid")
     assert page.errors == []
+
+
+def test_a_place_page_prints_on_one_a4_sheet(live_server, places, page):
+    place = places[0]
+    place.description = "Un atelier partagé au bord de la Vilaine. " * 12
+    place.phone = "+33299000000"
+    place.emails = ["contact@example.org"]
+    place.websites = ["https://example.org/une-adresse-un-peu-longue"]
+    place.save()
+    page.goto(live_server.url + place.get_absolute_url())
+    page.emulate_media(media="print")
+    assert page.locator(".site-footer").is_hidden()
+    assert page.locator("#place-map").is_hidden()
+    pdf = page.pdf(format="A4")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1
+    assert page.get_by_text("Un atelier partagé").first.is_visible()

@@ -425,7 +425,7 @@ def test_a_coordinator_sees_and_reverts_a_change_in_the_history(bretagne, rennes
     assert "Nom erroné" in history or "bretagne" in history
     first = rennes_place.history.order_by("history_date").first()
     revert_url = f"{PLACES}{rennes_place.pk}/history/{first.history_id}/"
-    data = form_data(bretagne.get(revert_url).content, "place_form")
+    data = form_data(bretagne.get(revert_url).content, "historicalplace_form")
     assert data["name"] == ["Espace de Rennes"]
     assert bretagne.post(revert_url, data).status_code == 302
     rennes_place.refresh_from_db()

@@ -10,7 +10,9 @@ from django.conf import settings
 
 def manage(*args, **env):
     environment = {
-        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment.update(env)
     return subprocess.run(
@@ -54,3 +56,51 @@ def test_language_time_zone_and_persistent_connections():
         settings.DATABASES["default"]["ENGINE"]
         == "django.contrib.gis.db.backends.postgis"
     )
+
+
+def test_redis_url_gives_every_process_the_same_cache():
+    """With REDIS_URL (the local Redis here, database 15), what one process caches
+    another reads: the searches cached under the data's version are shared."""
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/15", "DEBUG": "1"}
+    write = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache, caches; cache.clear();"
+        "cache.set('partage', 42); print(type(caches['default']).__name__)",
+        **redis,
+    )
+    assert write.returncode == 0, write.stderr
+    assert write.stdout.split()[-1] == "RedisCache"
+    read = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('partage'))",
+        **redis,
+    )
+    assert read.stdout.split()[-1] == "42"
+    # Without REDIS_URL, each process has its own memory.
+    alone = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('partage'))",
+        DEBUG="1",
+    )
+    assert alone.stdout.split()[-1] == "None"
+
+
+def test_production_settings_pass_the_deployment_checks():
+    """Production settings (README, Configuration): HTTPS, HSTS, secure cookies."""
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="k" * 20 + "-production-key-of-fifty-characters-or-more-0123",
+        SECURE_HSTS_SECONDS="31536000",
+        SECURE_SSL_REDIRECT="1",
+        SECURE_COOKIES="1",
+        ALLOWED_HOSTS="lieux.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,31 @@
+from django.contrib.sitemaps import Sitemap
+
+from .models import Place, Territory
+
+
+class PlaceSitemap(Sitemap):
+    changefreq = "weekly"
+    limit = 10000
+
+    def items(self):
+        return Place.objects.published().order_by("pk").only("slug", "updated_at")
+
+    def lastmod(self, place: Place):
+        return place.updated_at
+
+
+class TerritorySitemap(Sitemap):
+    """Régions and départements, and the communes that have places."""
+
+    changefreq = "weekly"
+    limit = 10000
+
+    def items(self):
+        with_places = Place.objects.published().values("commune_id")
+        return (
+            Territory.objects.filter(level__in=["region", "departement"])
+            | Territory.objects.filter(pk__in=with_places)
+        ).order_by("level", "code")
+
+
+SITEMAPS = {"lieux": PlaceSitemap, "territoires": TerritorySitemap}
