@@ -326,9 +326,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     embed = request.GET.get("embed") == "1"
     version = data_version()
     key = search_key(request, ignore=("bbox", "zoom", "page", "tri", "embed"))
-    params = request.GET.copy()
-    for name in ("bbox", "zoom", "page", "embed"):
-        params.pop(name, None)
+    query = query_without(request, "bbox", "zoom", "page", "embed")
     context = {
         "filter": place_filter,
         "facets": [] if embed else facet_choices(place_filter, facet_options()),
@@ -337,12 +335,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
         ),
         "embed": embed,
         "embed_url": request.build_absolute_uri(
-            reverse("places:map")
-            + "?"
-            + "&".join(filter(None, ["embed=1", params.urlencode()]))
+            reverse("places:map") + "?embed=1" + query.replace("?", "&", 1)
         ),
-        "list_url": reverse("places:map-list")
-        + ("?" + params.urlencode() if params else ""),
+        "list_url": reverse("places:map-list") + query,
         "kinds": {
             kind.code: {"label": kind.label, "icon": static(f"icons/{kind.icon}")}
             for kind in Kind.objects.all()
@@ -376,15 +371,20 @@ def map_list_context(
 ) -> dict:
     key = search_key(request, ignore=("zoom", "page", "embed"))
     count = cached("map-list-count", key, place_filter.qs.count, version)
-    params = request.GET.copy()
-    for name in ("zoom", "page", "embed"):
-        params.pop(name, None)
     return {
         "count": count,
         "places": cards(place_filter.qs[:MAP_LIST_SIZE], key, version),
         "all_url": reverse("places:list")
-        + ("?" + params.urlencode() if params else ""),
+        + query_without(request, "zoom", "page", "embed"),
     }
+
+
+def query_without(request: HttpRequest, *names: str) -> str:
+    """The request's query string ("?…", or "") without the parameters `names`."""
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return "?" + params.urlencode() if params else ""
 
 
 @require_GET
