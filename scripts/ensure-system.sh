@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the system parts the directory needs are here: PostgreSQL with PostGIS, GDAL,
-# and (with --browser) Chromium for the browser tests. Installs them with apt-get when
+# and (with --browser, for the tests) Chromium and Redis. Installs them with apt-get when
 # run as root; otherwise says exactly what to install.
 set -euo pipefail
 
@@ -12,9 +12,11 @@ pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
 pg_version=${pg_version:-15}
 [ -x "/usr/lib/postgresql/$pg_version/bin/postgres" ] || packages+=("postgresql-$pg_version")
 [ -f "/usr/share/postgresql/$pg_version/extension/postgis.control" ] || packages+=("postgresql-$pg_version-postgis-3")
-ldconfig -p 2>/dev/null | grep -q 'libgdal\.so' || packages+=(libgdal32)
+ldconfig -p 2>/dev/null | grep 'libgdal\.so' >/dev/null || packages+=(libgdal32)  # not -q: with pipefail, SIGPIPE failed it
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "$want_browser" = 1 ]; then
+  # The tests also check the shared cache against a local Redis.
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fi
@@ -29,4 +31,11 @@ if [ ${#packages[@]} -gt 0 ]; then
     echo "Install them (Debian/Ubuntu: sudo apt-get install ${packages[*]}) and run again." >&2
     exit 1
   fi
+fi
+
+# Redis for the tests: started if it does not answer (no systemd in containers).
+if [ "$want_browser" = 1 ] && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  echo "Starting Redis…"
+  redis-server --daemonize yes --bind 127.0.0.1 --save "" >/dev/null
+  for _ in $(seq 1 10); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
