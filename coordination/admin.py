@@ -27,9 +27,14 @@ class CoordinatorAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return is_national(request.user)
 
-    has_add_permission = has_change_permission = has_delete_permission = (
-        lambda self, request, obj=None: is_national(request.user)
-    )
+    def has_add_permission(self, request):
+        return is_national(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_national(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_national(request.user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("territories")

@@ -16,8 +16,14 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 T = TypeVar("T")
+
+
+def this_minute():
+    """For keys of what says "open now": the same result within the minute."""
+    return timezone.now().replace(second=0, microsecond=0)
 
 
 def data_version() -> int:

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -19,7 +18,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from . import maps, seo
-from .caching import cached, data_version
+from .caching import cached, data_version, this_minute
 from .exchange import exporter
 from .filters import (
     DEFAULT_RADIUS_KM,
@@ -92,7 +91,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     page_key = search_key(request, ignore=("page",)) + (page.number,)
     results_html = cached(
         "results",
-        page_key + (timezone.now().replace(second=0, microsecond=0),),
+        page_key + (this_minute(),),
         lambda: render_to_string(
             "places/includes/result_list.html",
             {"page": page, "places": cards(page.object_list, page_key, version)},
@@ -124,7 +123,7 @@ def search_key(request: HttpRequest, ignore: tuple[str, ...] = ()) -> tuple:
         if name not in ignore
     )
     if request.GET.get("ouvert") == "1":
-        params += (("at", timezone.now().replace(second=0, microsecond=0)),)
+        params += (("at", this_minute()),)
     return params
 
 
@@ -409,7 +408,7 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
     count = cached("map-count", key, places.count, version)
     clustered = count > settings.MAP_MAX_PLACES
     if not clustered:  # places say whether they are open: recomputed each minute
-        key += (timezone.now().replace(second=0, microsecond=0),)
+        key += (this_minute(),)
 
     def collection() -> str:
         features = (
