@@ -6,8 +6,10 @@ DATABASE_URL. See README.md, "Configuration".
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "axes",
+    "csp",
     "places",
     "coordination",
 ]
@@ -70,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
@@ -230,6 +234,38 @@ TERRITORIES_DATA_DIR = Path(
 )
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+
+def tiles_source(url: str) -> list[str]:
+    """The CSP source of a tile URL template: https://{s}.tile.x/{z}/… → https://*.tile.x"""
+    parts = urlsplit(url.replace("{s}", "*"))
+    return (
+        [f"{parts.scheme}://{parts.netloc}"]
+        if parts.scheme in {"http", "https"}
+        else []
+    )
+
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static
+# files (no inline script anywhere). The one exception is the admin's map widget of
+# django-leaflet, whose inline script carries the per-request nonce; a nonce is only
+# added to the header of a response whose page asked for it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # Map tiles come from the tile server; Leaflet's icons are data: URIs.
+        "img-src": [SELF, "data:", *tiles_source(MAP_TILES_URL)],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        # Only the embed view (/carte/?embed=1) may be framed; it says so itself.
+        "frame-ancestors": [NONE],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

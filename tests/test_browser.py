@@ -88,8 +88,19 @@ def page(browser):
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Every page of every browser test is also a check of the Content-Security-Policy:
+    # whatever it refuses (an inline script or style, a foreign source) fails the test.
+    page.refused = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and page.refused.append(message.text)
+        ),
+    )
     yield page
     context.close()
+    assert page.refused == [], page.refused
 
 
 @pytest.fixture
@@ -245,6 +256,8 @@ def test_embedded_map_works_inside_another_site(live_server, places, page):
             page.wait_for_timeout(100)
         assert [f.url for f in page.frames if f.url.startswith("chrome-error:")]
         assert page.frame_locator("#other").locator("#full-map").count() == 0
+        assert len(page.refused) == 1 and "frame-ancestors 'none'" in page.refused[0]
+        page.refused.clear()  # the one refusal this test expects
 
 
 def test_map_page_offers_the_embed_code(live_server, places, page):
