@@ -8,8 +8,10 @@ import http.server
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
 
@@ -297,18 +299,87 @@ def test_pages_fit_a_small_phone(live_server, places, browser, path):
     context.close()
 
 
-def test_keyboard_user_can_skip_to_content_and_search(live_server, places, page):
+def focused(page) -> dict:
+    """What has the keyboard focus, and whether the user can see it."""
+    return page.evaluate(
+        """() => {
+        const element = document.activeElement;
+        const style = getComputedStyle(element);
+        const box = element.getBoundingClientRect();
+        return {
+            tag: element.tagName, id: element.id, name: element.name || "",
+            href: element.getAttribute("href") || "",
+            inResults: !!element.closest("#resultats"),
+            ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+            onScreen: box.width > 0 && box.height > 0 && box.bottom > 0
+                && box.right > 0 && box.left < innerWidth,
+        };
+    }"""
+    )
+
+
+def tab_until(page, wanted, limit=40) -> dict:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        element = focused(page)
+        if wanted(element):
+            return element
+    raise AssertionError(f"not reached with {limit} presses of Tab")
+
+
+def test_a_keyboard_user_searches_and_opens_a_place(live_server, places, page):
+    """No mouse, no click(): Tab, typing and Enter only; every stop shows its focus."""
     page.goto(live_server.url + "/")
     page.keyboard.press("Tab")
-    skip = page.locator(".skip-link")
-    assert skip.evaluate("element => element === document.activeElement")
+    skip = focused(page)
+    assert skip["href"] == "#contenu" and skip["ring"] and skip["onScreen"]
     page.keyboard.press("Enter")
-    page.get_by_label("Que cherchez-vous ?").fill("tanneurs")
+    field = tab_until(page, lambda element: element["name"] == "q")
+    assert field["ring"]
+    page.keyboard.type("tanneurs")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=tanneurs**")
-    page.locator("#resultats a").first.focus()
+    result = tab_until(page, lambda element: element["inResults"])
+    assert result["ring"] and result["onScreen"]
+    assert result["href"] == places[0].get_absolute_url()
     page.keyboard.press("Enter")
     page.wait_for_url("**" + places[0].get_absolute_url())
+    assert page.locator("h1").inner_text() == places[0].name
+
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason=f"axe-core not found at {AXE} (npm ci)")
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize(
+    "path", ["/", "/lieux/?q=espace&type=epn&type=fablab&ouvert=1", "PLACE", "/carte/"]
+)
+def test_pages_have_no_serious_accessibility_violation(
+    live_server, places, browser, path, width
+):
+    """axe-core (the npm package, run in Chromium) on the page as a citizen sees it:
+    contrast, names of controls and links, landmarks, language, ARIA."""
+    # axe is injected as an inline script: the test's browser lets it through.
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="fr-FR", bypass_csp=True
+    )
+    page = context.new_page()
+    path = places[0].get_absolute_url() if path == "PLACE" else path
+    page.goto(live_server.url + path)
+    if path == "/carte/":
+        page.wait_for_selector("#full-map[data-count] .leaflet-marker-icon")
+        page.wait_for_selector("#map-list .card__title")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    context.close()
 
 
 def coordinator_of_bretagne():
