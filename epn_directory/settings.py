@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "epn_directory.replicas.replica_reads",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,6 +109,23 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+
+# Read replicas (optional): DATABASE_REPLICA_URLS, comma-separated, one URL per
+# replica of the primary. Public pages then read the directory's data from one of
+# them (epn_directory/replicas.py); writes and the admin stay on the primary. In
+# tests a replica is a second connection to the test database (TEST MIRROR).
+DATABASE_READ_REPLICAS = []
+for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    alias = f"replica{number}"
+    DATABASES[alias] = dj_database_url.parse(
+        url,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
+        engine="django.contrib.gis.db.backends.postgis",
+        test_options={"MIRROR": "default"},
+    )
+    DATABASE_READ_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["epn_directory.replicas.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
+
+from epn_directory.replicas import read_connection
 
 T = TypeVar("T")
 
@@ -27,7 +28,8 @@ def this_minute():
 
 
 def data_version() -> int:
-    with connection.cursor() as cursor:
+    """The data's version, read where the data is read (a replica may lag)."""
+    with read_connection().cursor() as cursor:
         cursor.execute("SELECT last_value FROM places_data_version")
         return cursor.fetchone()[0]
 

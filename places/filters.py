@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from epn_directory.replicas import read_connection
 
 from .models import (
     POSTAL_CODE_PATTERN,
@@ -303,7 +304,7 @@ def facet_counts(
     counts: dict[str, dict[str, int]] = {facet.param: {} for facet in FACETS}
     if not selects:
         return counts
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
         rows = cursor.fetchall()
     # (array, id) -> (facet, code); programmes and labels both count for "label".

@@ -11,9 +11,11 @@ cells), and so is the size of a response, whatever the number of places.
 import math
 
 from django.contrib.gis.db.models import Extent
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from epn_directory.replicas import read_connection
 
 from .models import Kind, OpeningPeriod, Place, PointX, PointY
 
@@ -101,7 +103,8 @@ def cluster_features(places, cell: float) -> list[dict]:
         .values("pk", "x", "y")
         .query.sql_with_params()
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    connection = read_connection()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         # Enough memory to group by hashing: with the default, PostgreSQL sorted
         # 100,000 rows on disk (340 ms instead of 160 ms).
         cursor.execute("SET LOCAL work_mem = '32MB'")

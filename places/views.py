@@ -17,6 +17,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from epn_directory.replicas import read_alias
+
 from . import maps, seo
 from .caching import cached, data_version, this_minute
 from .exchange import exporter
@@ -442,7 +444,8 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
 def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered places in the national standard, streamed (large exports too)."""
     response = StreamingHttpResponse(
-        exporter.export(filtered_places(request).qs, fmt),
+        # Streamed after the view returns: the replica is chosen now.
+        exporter.export(filtered_places(request).qs.using(read_alias()), fmt),
         content_type=exporter.FORMATS[fmt],
     )
     response["Content-Disposition"] = f'attachment; filename="lieux.{fmt}"'

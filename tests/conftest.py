@@ -38,3 +38,10 @@ def empty_cache():
     writes are rolled back but the version, a sequence, is not: without this, a test
     that writes nothing could read what another test cached."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def reads_on_the_primary(settings):
+    """A test's data sits in a transaction that no other connection sees: reads stay
+    on the primary, except in test_replicas.py, which commits what it writes."""
+    settings.DATABASE_READ_REPLICAS = []
