@@ -40,8 +40,9 @@ queries = st.lists(st.tuples(st.sampled_from(PARAMS), odd_values), max_size=6)
 # Path segments: real ones, near misses and anything at all (quoted into the URL).
 SLUG = "mediatheque-des-lices-rennes"
 segments = st.one_of(
-    st.sampled_from([SLUG, SLUG.upper(), SLUG + "-", "35", "2A", "R53", "E35", "75056",
-                     "200039865", "places", "territories", "0", "..", "%2e%2e"]),
+    st.sampled_from([SLUG, SLUG.upper(), SLUG + "-", "35", "2A", "R53", "E35",
+                     "75056", "200039865",
+                     "places", "territories", "0", "..", "%2e%2e", "35\x00"]),
     st.text(min_size=1, max_size=120),
     st.from_regex(r"[-a-zA-Z0-9_]{1,80}", fullmatch=True),
 )  # fmt: skip
