@@ -220,6 +220,9 @@ CACHES = {
     )
 }
 SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
+# Whole public pages for visitors without a session, under the data version and the
+# minute (places/caching.py, cached_page); 0 turns it off.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "120"))
 
 # Map: the tile server is a setting so that tests and air-gapped installs use their own.
 MAP_TILES_URL = os.environ.get(

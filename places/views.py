@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from epn_directory.replicas import read_alias
 
 from . import maps, seo
-from .caching import cached, data_version, this_minute
+from .caching import cached, cached_page, data_version, this_minute
 from .exchange import exporter
 from .filters import (
     DEFAULT_RADIUS_KM,
@@ -33,10 +33,13 @@ from .models import Kind, Place, Territory, kinds_with_counts
 
 PAGE_SIZE = 20
 
+
 # Public pages: browsers revalidate them every time with the ETag that
 # ConditionalGetMiddleware adds (304 when nothing changed), so that a correction shows
 # at once; a shared cache (CDN, reverse proxy) may serve them for a minute.
-public_page = cache_control(public=True, max_age=0, s_maxage=60)
+# The server keeps the whole page too, under the data version (caching.cached_page).
+def public_page(view):
+    return cache_control(public=True, max_age=0, s_maxage=60)(cached_page(view))
 
 
 def filtered_places(request: HttpRequest) -> PlaceFilter:

@@ -45,3 +45,11 @@ def reads_on_the_primary(settings):
     """A test's data sits in a transaction that no other connection sees: reads stay
     on the primary, except in test_replicas.py, which commits what it writes."""
     settings.DATABASE_READ_REPLICAS = []
+
+
+@pytest.fixture(autouse=True)
+def pages_rendered_each_time(settings):
+    """Tests read what the view put in the template's context, which a page served
+    whole from the cache has not: the page cache is on only where a test says so
+    (test_caching.py, the browser tests)."""
+    settings.PAGE_CACHE_SECONDS = 0

@@ -110,6 +110,7 @@ def places(transactional_db, settings):
     """Live-server tests run in their own transactions, flushed afterwards: set up the
     little they need (reference data and Rennes) each time."""
     settings.MAP_TILES_URL = BLANK_TILE
+    settings.PAGE_CACHE_SECONDS = 120  # pages as served in production
     call_command("loaddata", REFERENCE, verbosity=0)
     region, _ = Territory.objects.get_or_create(
         level="region", code="53", defaults={"name": "Bretagne"}
