@@ -9,6 +9,8 @@ unreachable, and the cache drops them with time. Works the same with the
 per-process memory cache and with a cache shared by several servers.
 """
 
+import bisect
+import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
@@ -24,9 +26,40 @@ from epn_directory.replicas import read_connection
 T = TypeVar("T")
 
 
-def this_minute():
-    """For keys of what says "open now": the same result within the minute."""
-    return timezone.now().replace(second=0, microsecond=0)
+def open_now_slot(version: int | None = None) -> dt.datetime:
+    """The slot of time that "open now" answers belong to: since the latest instant
+    at which any place opened or closed, or since midnight (when "opens tomorrow"
+    becomes "opens today"). Within a slot every such answer, and every page showing
+    one, stays the same: it keys them instead of the minute, and lasts far longer."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    if version is None:
+        version = data_version()
+    bounds = _transitions(version, midnight)
+    index = bisect.bisect_right(bounds, now)
+    return max(bounds[index - 1], midnight) if index else midnight
+
+
+@functools.lru_cache(maxsize=8)
+def _transitions(version: int, midnight: dt.datetime) -> list[dt.datetime]:
+    """Every instant of the day at which a place opens or closes (from the opening
+    periods): once per data version and day, shared by the processes."""
+
+    def compute() -> list[dt.datetime]:
+        end = midnight + dt.timedelta(days=1)
+        with read_connection().cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT b FROM (SELECT unnest(ARRAY[lower(during),"
+                " upper(during)]) b FROM places_openingperiod"
+                " WHERE during && tstzrange(%s, %s)) t"
+                " WHERE b >= %s AND b < %s ORDER BY b",
+                (midnight, end, midnight, end),
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    return cached("open-transitions", midnight.isoformat(), compute, version)
 
 
 def data_version() -> int:
@@ -54,8 +87,8 @@ KEPT_MARKS = ("xframe_options_exempt", "_csp_replace", "_csp_update")
 
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Whole public pages, kept under the data version and the minute (pages say what
-    is open now): a page asked for again costs one query, the version.
+    """Whole public pages, kept under the data version and the open-now slot (pages
+    say what is open now): a page asked for again costs one query, the version.
 
     Only for visitors without a session or pending messages (a coordinator logged in,
     a confirmation to show), and only plain successful pages that set no cookie, so
@@ -69,9 +102,10 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             or "messages" in request.COOKIES
         ):
             return view(request, *args, **kwargs)
-        key = (request.build_absolute_uri(), this_minute())
+        version = data_version()
+        key = (request.build_absolute_uri(), open_now_slot(version))
         digest = hashlib.sha1(repr(key).encode()).hexdigest()
-        name = f"page:{data_version()}:{digest}"
+        name = f"page:{version}:{digest}"
         found = cache.get(name)
         if found is not None:
             content, headers, marks = found

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from epn_directory.replicas import read_alias
 
 from . import maps, seo
-from .caching import cached, cached_page, data_version, this_minute
+from .caching import cached, cached_page, data_version, open_now_slot
 from .exchange import exporter
 from .filters import (
     DEFAULT_RADIUS_KM,
@@ -92,11 +92,11 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
     page = paginator.get_page(request.GET.get("page"))
     # The page of results: its places are read by their cached ids; rendered, it
-    # is kept for the minute (each card says whether the place is open now).
+    # is kept for the open-now slot (each card says whether the place is open now).
     page_key = search_key(request, ignore=("page",)) + (page.number,)
     results_html = cached(
         "results",
-        page_key + (this_minute(),),
+        page_key + (open_now_slot(version),),
         lambda: render_to_string(
             "places/includes/result_list.html",
             {"page": page, "places": cards(page.object_list, page_key, version)},
@@ -121,14 +121,14 @@ def place_list(request: HttpRequest) -> HttpResponse:
 
 
 def search_key(request: HttpRequest, ignore: tuple[str, ...] = ()) -> tuple:
-    """The parameters of a search, in a stable order; with "open now", the minute."""
+    """The parameters of a search, in a stable order; with "open now", its slot."""
     params = tuple(
         (name, tuple(sorted(request.GET.getlist(name))))
         for name in sorted(request.GET)
         if name not in ignore
     )
     if request.GET.get("ouvert") == "1":
-        params += (("at", this_minute()),)
+        params += (("at", open_now_slot()),)
     return params
 
 
@@ -413,8 +413,8 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
     key = search_key(request, ignore=("bbox", "zoom", "page", "tri")) + (box, cell)
     count = cached("map-count", key, places.count, version)
     clustered = count > settings.MAP_MAX_PLACES
-    if not clustered:  # places say whether they are open: recomputed each minute
-        key += (this_minute(),)
+    if not clustered:  # places say whether they are open: one answer per slot
+        key += (open_now_slot(version),)
 
     def collection() -> str:
         features = (
