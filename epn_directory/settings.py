@@ -208,21 +208,26 @@ if os.environ.get("GEOS_LIBRARY_PATH"):
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+        {"BACKEND": "epn_directory.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
-    )
+    ),
+    # Each process's own memory, in front of the shared cache for whole pages.
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
 }
 SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
 # Whole public pages for visitors without a session, under the data version and the
 # minute (places/caching.py, cached_page); 0 turns it off.
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "120"))
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
+# Benchmarks only: /bench/bare/, a page without data (manage.py bench_load).
+BENCH_BARE_PAGE = env_bool("BENCH_BARE_PAGE", default=False)
 
 # Map: the tile server is a setting so that tests and air-gapped installs use their own.
 MAP_TILES_URL = os.environ.get(

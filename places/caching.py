@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -80,6 +80,10 @@ def cached(namespace: str, key: object, compute: Callable[[], T], version: int) 
     return found[0]
 
 
+# Pages asked for often are also kept in each process's memory, in front of the
+# shared cache (Redis): exact too, since keys carry the data version.
+local = caches["local"]
+
 # What a view sets that a cached copy must keep (middleware adds the rest again):
 # headers, and the marks that middleware reads (the embeddable map's framing policy).
 KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Robots-Tag")
@@ -106,7 +110,11 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         key = (request.build_absolute_uri(), open_now_slot(version))
         digest = hashlib.sha1(repr(key).encode()).hexdigest()
         name = f"page:{version}:{digest}"
-        found = cache.get(name)
+        found = local.get(name)
+        if found is None:
+            found = cache.get(name)
+            if found is not None:
+                local.set(name, found, settings.PAGE_CACHE_SECONDS)
         if found is not None:
             content, headers, marks = found
             response = HttpResponse(content)
@@ -126,9 +134,9 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             marks = {
                 m: getattr(response, m) for m in KEPT_MARKS if hasattr(response, m)
             }
-            cache.set(
-                name, (response.content, headers, marks), settings.PAGE_CACHE_SECONDS
-            )
+            entry = (response.content, headers, marks)
+            cache.set(name, entry, settings.PAGE_CACHE_SECONDS)
+            local.set(name, entry, settings.PAGE_CACHE_SECONDS)
         return response
 
     return wrapper

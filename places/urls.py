@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path, re_path
 
@@ -32,3 +33,6 @@ urlpatterns = [
         name="sitemap",
     ),
 ]
+
+if settings.BENCH_BARE_PAGE:  # benchmarks only (manage.py bench_load)
+    urlpatterns.append(path("bench/bare/", views.bare_page, name="bare"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 
 from places.territories import load_territories
@@ -37,7 +37,8 @@ def empty_cache():
     """Searches are cached under the data's version (places/caching.py). A test's
     writes are rolled back but the version, a sequence, is not: without this, a test
     that writes nothing could read what another test cached."""
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,10 @@ import os
 import platform
 import statistics
 import time
+from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
@@ -25,7 +26,10 @@ from django.test.utils import CaptureQueriesContext
 
 from places.models import Place
 
+from ._report import write_section
+
 PAGES = [
+    ("home", "/"),
     ("listing, no filter", "/lieux/"),
     ("text query", "/lieux/?q=mediatheque"),
     ("typo", "/lieux/?q=mediatek"),
@@ -49,7 +53,12 @@ PAGES = [
         "/carte/lieux.geojson?bbox=-1.688,48.108,-1.676,48.114&zoom=16",
     ),
     ("map list, places in view", "/carte/liste/?bbox=-1.75,48.08,-1.62,48.14"),
+    ("export CSV, a département", "/export/lieux.csv?ou=35"),
+    ("export JSON, a département", "/export/lieux.json?ou=35"),
+    ("export GeoJSON, a département", "/export/lieux.geojson?ou=35"),
 ]
+# Every published place, once each (minutes at 100,000 places: not repeated).
+FULL_EXPORTS = ["/export/lieux.csv", "/export/lieux.json", "/export/lieux.geojson"]
 
 
 class Command(BaseCommand):
@@ -57,53 +66,81 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--repeat", type=int, default=30)
+        parser.add_argument("--write", help="Markdown file to update (docs/…)")
 
-    def handle(self, *args, repeat, **options):
+    def handle(self, *args, repeat, write=None, **options):
         settings.ALLOWED_HOSTS = ["*"]
         client = Client()
         place = Place.objects.published().order_by("pk").first()
         total = Place.objects.published().count()
         machine = platform.processor() or platform.machine()
-        self.stdout.write(
+        lines = [
             f"{total} published places · {machine}, {os.cpu_count()} cores · "
-            f"Python {platform.python_version()} · {repeat} requests per page\n"
-        )
-        self.stdout.write(
+            f"Python {platform.python_version()} · {repeat} requests per page",
+            "",
             "| page | URL | cold p50 | cold p95 | warm p50 | warm p95 "
-            "| SQL queries cold / warm | size (gzip) |"
-        )
-        self.stdout.write("|---|---|---|---|---|---|---|---|")
+            "| SQL queries cold / warm | size (gzip) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        self.stdout.write("\n".join(lines))
         for label, url in PAGES:
             url = place.get_absolute_url() if url == "PLACE" else url
-            client.get(url)  # warm-up: templates, connections
+            fetch(client, url)  # warm-up: templates, connections
             figures, queries = [], []
             for cold in (True, False):
                 timings = []
                 for _ in range(repeat):
                     if cold:
-                        cache.clear()
+                        for each in caches.all():
+                            each.clear()
                     with CaptureQueriesContext(connection) as captured:
                         started = time.perf_counter()
-                        response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+                        response, body = fetch(client, url)
                         timings.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, (url, response.status_code)
                 timings.sort()
                 p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
                 figures += [f"{statistics.median(timings):.0f} ms", f"{p95:.0f} ms"]
                 queries.append(str(len(captured.captured_queries)))
-            self.stdout.write(
+            lines.append(
                 f"| {label} | `{url}` | {' | '.join(figures)} | {' / '.join(queries)} "
-                f"| {size(response)} |"
+                f"| {size(response, body)} |"
             )
-        self.stdout.write(
+            self.stdout.write(lines[-1])
+        lines += [
+            "",
+            "| full export | rows | time | rows/s | size |",
+            "|---|---|---|---|---|",
+        ]
+        for url in FULL_EXPORTS:
+            started = time.perf_counter()
+            response, body = fetch(client, url)
+            seconds = time.perf_counter() - started
+            lines.append(
+                f"| `{url}` | {total} | {seconds:.1f} s | {total / seconds:,.0f} "
+                f"| {len(body) / 1e6:.1f} MB |"
+            )
+            self.stdout.write(lines[-1])
+        lines.append(
             "\nEvery published place as one GeoJSON file (name, page, kinds, point: "
             f"what a map that filters in the browser must load): {every_place()}"
         )
+        self.stdout.write(lines[-1])
+        if write:
+            write_section(Path(write), "pages", "\n".join(lines))
+            self.stdout.write(f"Written to {write}.")
 
 
-def size(response) -> str:
+def fetch(client, url):
+    """The response and its whole body (streamed exports included)."""
+    response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200, (url, response.status_code)
+    if response.streaming:
+        return response, b"".join(response.streaming_content)
+    return response, response.content
+
+
+def size(response, body: bytes) -> str:
     """Uncompressed size, and the compressed size when the page is compressed."""
-    body = response.content
     if response.get("Content-Encoding") == "gzip":
         return f"{len(gzip.decompress(body)) / 1000:.0f} KB ({len(body) / 1000:.1f} KB)"
     return f"{len(body) / 1000:.0f} KB (—)"

@@ -45,8 +45,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="Delete earlier seeds."
         )
+        parser.add_argument(
+            "--top-up",
+            action="store_true",
+            help="Only add what is missing for COUNT seeded places (for make bench).",
+        )
 
-    def handle(self, *args, count, seed, replace, **options):
+    def handle(self, *args, count, seed, replace, top_up, **options):
+        if top_up and not replace:
+            present = Place.objects.filter(source=SOURCE).count()
+            if present >= count:
+                self.stdout.write(f"{present} seeded places already: none added.")
+                return
+            count -= present
         rng = random.Random(seed)
         communes = list(
             Territory.objects.filter(
