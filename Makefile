@@ -9,7 +9,7 @@ PORT     ?= 8000
 CENTRES  ?= $(wildcard ../shared/data/communes_france_centroides.csv)
 STAMPS   := .make
 
-.PHONY: run test install system db lint check-migrations serve admin clean
+.PHONY: run test bench install system db lint check-migrations serve admin clean
 
 run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
@@ -17,6 +17,20 @@ run: install db
 
 test: install db lint check-migrations
 	$(VENV)/bin/pytest
+
+# Benchmarks (not part of `make test`): 100,000 seeded places in their own database,
+# then server time per page and throughput through gunicorn under wrk. Writes the
+# tables into docs/benchmarks.md. About 15 minutes the first time (seeding).
+BENCH_DB  ?= epn_bench
+BENCH_ENV := DATABASE_URL=postgis://postgres@127.0.0.1:5432/$(BENCH_DB)
+
+bench: install db
+	@scripts/ensure-system.sh --bench
+	@scripts/ensure-database.sh $(BENCH_DB)
+	$(BENCH_ENV) DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
+	$(BENCH_ENV) DEBUG=1 $(PY) manage.py seed_places --count 100000 --top-up
+	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_pages --repeat 30 --write docs/benchmarks.md
+	$(BENCH_ENV) DEBUG=1 $(PY) manage.py bench_load --write docs/benchmarks.md
 
 install: system $(STAMPS)/python $(STAMPS)/npm
 

@@ -20,10 +20,12 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
   }
 fi
 
-if [ -z "${DATABASE_URL:-}" ]; then
+# The database to create when missing: epn_directory, or the one named (make bench).
+name=${1:-epn_directory}
+if [ -z "${DATABASE_URL:-}" ] || [ -n "${1:-}" ]; then
   user=${PGUSER:-postgres}
-  if ! psql -U "$user" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'epn_directory'" | grep -q 1; then
-    echo "Creating database epn_directory…"
-    createdb -U "$user" epn_directory
+  if ! psql -U "$user" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+    echo "Creating database $name…"
+    createdb -U "$user" "$name"
   fi
 fi

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Make sure the system parts the directory needs are here: PostgreSQL with PostGIS, GDAL,
-# and (with --browser, for the tests) Chromium and Redis. Installs them with apt-get when
-# run as root; otherwise says exactly what to install.
+# (with --browser, for the tests) Chromium and Redis, and (with --bench, for make bench)
+# Redis and the load generator wrk. Installs them with apt-get when run as root;
+# otherwise says exactly what to install.
 set -euo pipefail
 
 want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --bench) want_bench=1 ;;
+  esac
+done
+want_redis=$(( want_browser || want_bench ))
 
 packages=()
 pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
@@ -14,9 +22,14 @@ pg_version=${pg_version:-15}
 [ -f "/usr/share/postgresql/$pg_version/extension/postgis.control" ] || packages+=("postgresql-$pg_version-postgis-3")
 ldconfig -p 2>/dev/null | grep 'libgdal\.so' >/dev/null || packages+=(libgdal32)  # not -q: with pipefail, SIGPIPE failed it
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-if [ "$want_browser" = 1 ]; then
-  # The tests also check the shared cache against a local Redis.
+if [ "$want_redis" = 1 ]; then
+  # The tests check the shared cache against a local Redis; the benchmarks use it.
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+fi
+if [ "$want_bench" = 1 ]; then
+  command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+fi
+if [ "$want_browser" = 1 ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fi
@@ -34,7 +47,7 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 
 # Redis for the tests: started if it does not answer (no systemd in containers).
-if [ "$want_browser" = 1 ] && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+if [ "$want_redis" = 1 ] && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   echo "Starting Redis…"
   redis-server --daemonize yes --bind 127.0.0.1 --save "" >/dev/null
   for _ in $(seq 1 10); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
