@@ -46,6 +46,22 @@ def test_production_static_files_are_hashed_and_compressed(tmp_path):
     assert hashed != "css/site.css"
     assert (tmp_path / (hashed + ".gz")).exists()
     assert "leaflet/leaflet.js" in manifest["paths"]
+    # Hashed files never change: a CDN and browsers may keep them for ever.
+    served = manage(
+        "shell",
+        "-c",
+        "from django.test import Client; "
+        f"r = Client().get('/static/{hashed}', HTTP_ACCEPT_ENCODING='gzip'); "
+        "print(r.status_code, r['Cache-Control'], r.get('Content-Encoding'), sep='|')",
+        DEBUG="0",
+        SECRET_KEY="x",
+        STATIC_MANIFEST="1",
+        STATIC_ROOT=str(tmp_path),
+    )
+    assert served.returncode == 0, served.stderr
+    status, cache_control, encoding = served.stdout.strip().splitlines()[-1].split("|")
+    assert status == "200" and encoding == "gzip"
+    assert "immutable" in cache_control and "public" in cache_control
 
 
 def test_language_time_zone_and_persistent_connections():
