@@ -32,14 +32,13 @@ def test_missing_secret_key_is_refused_when_debug_is_off():
 
 
 def test_production_static_files_are_hashed_and_compressed(tmp_path):
-    result = manage(
-        "collectstatic",
-        "--noinput",
-        DEBUG="0",
-        SECRET_KEY="x",
-        STATIC_MANIFEST="1",
-        STATIC_ROOT=str(tmp_path),
-    )
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": "x",
+        "STATIC_MANIFEST": "1",
+        "STATIC_ROOT": str(tmp_path),
+    }
+    result = manage("collectstatic", "--noinput", **production)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())
     hashed = manifest["paths"]["css/site.css"]
@@ -53,10 +52,7 @@ def test_production_static_files_are_hashed_and_compressed(tmp_path):
         "from django.test import Client; "
         f"r = Client().get('/static/{hashed}', HTTP_ACCEPT_ENCODING='gzip'); "
         "print(r.status_code, r['Cache-Control'], r.get('Content-Encoding'), sep='|')",
-        DEBUG="0",
-        SECRET_KEY="x",
-        STATIC_MANIFEST="1",
-        STATIC_ROOT=str(tmp_path),
+        **production,
     )
     assert served.returncode == 0, served.stderr
     status, cache_control, encoding = served.stdout.strip().splitlines()[-1].split("|")
