@@ -8,10 +8,12 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connections
+from django.db.models import QuerySet
 
-from ..models import Kind, Place, Term
+from ..models import Place, PointX, PointY, Term
 from .standard import COLUMNS, UNKNOWN_PIVOT, VOCABULARY_COLUMNS
 
 CHUNK = 2000
@@ -22,67 +24,95 @@ FORMATS = {
 }
 
 
-def for_export(queryset: QuerySet) -> QuerySet:
-    ordered = Term.objects.order_by("position", "pk")
-    return (
-        queryset.select_related("commune")
-        .prefetch_related(
-            Prefetch("kinds", queryset=Kind.objects.order_by("position")),
-            *(
-                Prefetch(field, queryset=ordered)
-                for _, field in VOCABULARY_COLUMNS.values()
-            ),
-        )
-        .order_by("pk")
-    )
+# The place's own columns, read as plain values (no model instances: an export of
+# 100,000 places would build a million of them with the vocabularies).
+FIELDS = (
+    "pk", "slug", "pivot", "name", "commune__name", "commune__code", "postal_code",
+    "address", "address_extra", "phone", "emails", "websites", "opening_hours",
+    "summary", "description", "source", "itinerant", "fixed_site", "parent_network",
+    "data_updated_on", "other_labels", "accessibility_url", "booking_url",
+)  # fmt: skip
 
 
-def standard_row(place: Place) -> dict[str, str]:
-    """One place as a row of the standard (every value a string)."""
-    lon, lat = (place.location.x, place.location.y) if place.location else ("", "")
+def standard_row(place: dict, links: dict[str, list[str]]) -> dict[str, str]:
+    """One place (its FIELDS, `lon`, `lat`) and the values of its vocabularies (by
+    field) as a row of the standard: every value a string, in schema order."""
+    lon, lat = place["lon"], place["lat"]
     row = {
         # Our page address: unique across sources (partners' ids are not) and stable.
-        "id": place.slug,
-        "pivot": place.pivot or UNKNOWN_PIVOT,
-        "nom": place.name,
-        "commune": place.commune.name,
-        "code_postal": place.postal_code,
-        "code_insee": place.commune.code,
-        "adresse": place.address,
-        "complement_adresse": place.address_extra,
-        "latitude": repr(lat) if lat != "" else "",
-        "longitude": repr(lon) if lon != "" else "",
-        "telephone": place.phone,
-        "courriels": "|".join(place.emails),
-        "site_web": "|".join(place.websites),
-        "horaires": place.opening_hours,
-        "presentation_resume": place.summary,
-        "presentation_detail": place.description,
-        "source": place.source,
+        "id": place["slug"],
+        "pivot": place["pivot"] or UNKNOWN_PIVOT,
+        "nom": place["name"],
+        "commune": place["commune__name"],
+        "code_postal": place["postal_code"],
+        "code_insee": place["commune__code"],
+        "adresse": place["address"],
+        "complement_adresse": place["address_extra"],
+        "latitude": repr(lat) if lat is not None else "",
+        "longitude": repr(lon) if lon is not None else "",
+        "telephone": place["phone"],
+        "courriels": "|".join(place["emails"]),
+        "site_web": "|".join(place["websites"]),
+        "horaires": place["opening_hours"],
+        "presentation_resume": place["summary"],
+        "presentation_detail": place["description"],
+        "source": place["source"],
         "itinerance": "|".join(
-            [
-                v
-                for v, on in (
-                    ("Itinérant", place.itinerant),
-                    ("Fixe", place.fixed_site),
-                )
-                if on
-            ]
+            value
+            for value, on in (
+                ("Itinérant", place["itinerant"]),
+                ("Fixe", place["fixed_site"]),
+            )
+            if on
         ),
-        "structure_parente": place.parent_network,
-        "date_maj": place.data_updated_on.isoformat(),
-        "autres_formations_labels": place.other_labels,
-        "fiche_acces_libre": place.accessibility_url,
-        "prise_rdv": place.booking_url,
+        "structure_parente": place["parent_network"],
+        "date_maj": place["data_updated_on"].isoformat(),
+        "autres_formations_labels": place["other_labels"],
+        "fiche_acces_libre": place["accessibility_url"],
+        "prise_rdv": place["booking_url"],
     }
     for column, (_, field) in VOCABULARY_COLUMNS.items():
-        row[column] = "|".join(term.value for term in getattr(place, field).all())
+        row[column] = "|".join(links.get(field, ()))
     return {column: row[column] for column in COLUMNS}
 
 
-def rows(queryset: QuerySet) -> Iterator[tuple[Place, dict[str, str]]]:
-    for place in for_export(queryset).iterator(chunk_size=CHUNK):
-        yield place, standard_row(place)
+def rows(queryset: QuerySet) -> Iterator[tuple[dict, dict[str, str]]]:
+    """(place values, standard row) in id order, CHUNK places at a time: one query
+    for the places, then one per vocabulary for the chunk's links (as id pairs,
+    turned into values in the standard's order from a table read once)."""
+    terms = {
+        pk: (position, pk, value)
+        for pk, position, value in Term.objects.using(queryset.db).values_list(
+            "pk", "position", "value"
+        )
+    }
+    places = (
+        queryset.order_by("pk")
+        .annotate(lon=PointX("location"), lat=PointY("location"))
+        .values(*FIELDS, "lon", "lat")
+    )
+    tables = [
+        (field, getattr(Place, field).through._meta.db_table)
+        for _, field in VOCABULARY_COLUMNS.values()
+    ]
+    stream = places.iterator(chunk_size=CHUNK)
+    while chunk := list(islice(stream, CHUNK)):
+        ids = [place["pk"] for place in chunk]
+        links: dict[int, dict[str, list]] = {pk: {} for pk in ids}
+        with connections[places.db].cursor() as cursor:
+            for field, table in tables:
+                cursor.execute(
+                    f"SELECT place_id, term_id FROM {table} WHERE place_id = ANY(%s)",
+                    [ids],
+                )
+                for place_id, term_id in cursor.fetchall():
+                    links[place_id].setdefault(field, []).append(terms[term_id])
+        for place in chunk:
+            values = {
+                field: [value for *_, value in sorted(found)]
+                for field, found in links[place["pk"]].items()
+            }
+            yield place, standard_row(place, values)
 
 
 class _Line(io.StringIO):
@@ -116,8 +146,8 @@ def geojson_chunks(queryset: QuerySet) -> Iterator[str]:
     yield '{"type": "FeatureCollection", "features": ['
     for n, (place, row) in enumerate(rows(queryset)):
         geometry = (
-            {"type": "Point", "coordinates": [place.location.x, place.location.y]}
-            if place.location
+            {"type": "Point", "coordinates": [place["lon"], place["lat"]]}
+            if place["lat"] is not None
             else None
         )
         feature = {"type": "Feature", "geometry": geometry, "properties": row}
