@@ -86,7 +86,7 @@ local = caches["local"]
 
 # What a view sets that a cached copy must keep (middleware adds the rest again):
 # headers, and the marks that middleware reads (the embeddable map's framing policy).
-KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Robots-Tag")
+KEPT_HEADERS = ("Content-Type", "Content-Language", "ETag", "Cache-Control")
 KEPT_MARKS = ("xframe_options_exempt", "_csp_replace", "_csp_update")
 
 

@@ -201,7 +201,8 @@ class PlaceFilter(django_filters.FilterSet):
         return queryset.open_at(timezone.now()) if value == "1" else queryset
 
     def filter_facet(self, queryset, name, value):
-        if not value:
+        # No value is an empty QuerySet: asking it `not value` would compile it.
+        if value is None or (isinstance(value, QuerySet) and value.query.is_empty()):
             return queryset
         facet = next(f for f in FACETS if f.param == name)
         if facet.fields == ("kinds",):

@@ -12,7 +12,6 @@ import math
 
 from django.contrib.gis.db.models import Extent
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from epn_directory.replicas import read_connection
@@ -66,19 +65,17 @@ def bounds(places) -> list[float] | None:
 def place_features(places) -> list[dict]:
     """The places as GeoJSON points: name, page, kinds, open now."""
     kinds = dict(Kind.objects.values_list("pk", "code"))
-    now = timezone.now()
-    rows = (
+    rows = list(
         places.order_by()
-        .annotate(
-            x=PointX("location"),
-            y=PointY("location"),
-            open=Exists(
-                OpeningPeriod.objects.filter(
-                    place_id=OuterRef("pk"), during__contains=now
-                )
-            ),
-        )
-        .values_list("name", "slug", "kind_ids", "opening_hours", "open", "x", "y")
+        .annotate(x=PointX("location"), y=PointY("location"))
+        .values_list("pk", "name", "slug", "kind_ids", "opening_hours", "x", "y")
+    )
+    # Open now, for these places only, by their ids (a correlated EXISTS made the
+    # planner scan every period open now, 20,000 of them, once per place: 1.3 s).
+    open_now = set(
+        OpeningPeriod.objects.filter(
+            place_id__in=[row[0] for row in rows], during__contains=timezone.now()
+        ).values_list("place_id", flat=True)
     )
     return [
         point(
@@ -88,9 +85,9 @@ def place_features(places) -> list[dict]:
             url=f"/lieux/{slug}/",
             kinds=[kinds[pk] for pk in kind_ids if pk in kinds],
             # Unknown hours: neither open nor closed.
-            open=is_open if opening_hours else None,
+            open=pk in open_now if opening_hours else None,
         )
-        for name, slug, kind_ids, opening_hours, is_open, x, y in rows
+        for pk, name, slug, kind_ids, opening_hours, x, y in rows
     ]
 
 

@@ -394,6 +394,7 @@ def query_without(request: HttpRequest, *names: str) -> str:
 
 @require_GET
 @gzip_page
+@cached_page
 def places_geojson(request: HttpRequest) -> HttpResponse:
     """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
     zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,

@@ -21,7 +21,15 @@ def place():
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/lieux/?q=lices", "PLACE", "/carte/", "/territoires/35/"]
+    "path",
+    [
+        "/",
+        "/lieux/?q=lices",
+        "PLACE",
+        "/carte/",
+        "/territoires/35/",
+        "/carte/lieux.geojson?bbox=-1.75,48.08,-1.62,48.14&zoom=16",
+    ],
 )
 def test_a_page_asked_again_costs_one_query(
     client, place, path, django_assert_num_queries
