@@ -226,6 +226,10 @@ SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
 # Whole public pages for visitors without a session, under the data version and the
 # minute (places/caching.py, cached_page); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
+# For those pages only, each process reads the data version at most this often (a
+# page may be that much older than the latest change; coordinators, who have a
+# session, and the searches' own caches always read it).
+PAGE_VERSION_SECONDS = float(os.environ.get("PAGE_VERSION_SECONDS", "1"))
 # Benchmarks only: /bench/bare/, a page without data (manage.py bench_load).
 BENCH_BARE_PAGE = env_bool("BENCH_BARE_PAGE", default=False)
 

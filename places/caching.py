@@ -13,6 +13,7 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,7 +22,7 @@ from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from epn_directory.replicas import read_connection
+from epn_directory.replicas import read_alias, read_connection
 
 T = TypeVar("T")
 
@@ -69,6 +70,26 @@ def data_version() -> int:
         return cursor.fetchone()[0]
 
 
+# The version each database alias had when this process last read it.
+_recent: dict[str, tuple[float, int]] = {}
+
+
+def recent_data_version(max_age: float) -> int:
+    """The data version as this process read it at most `max_age` seconds ago: no
+    round trip to the database for most requests. Only for whole pages served to
+    visitors without a session, who may see a page up to `max_age` older than the
+    latest change (a CDN keeps them for a minute anyway)."""
+    if max_age <= 0:
+        return data_version()
+    alias, now = read_alias(), time.monotonic()
+    seen = _recent.get(alias)
+    if seen is not None and now - seen[0] < max_age:
+        return seen[1]
+    version = data_version()
+    _recent[alias] = (now, version)
+    return version
+
+
 def cached(namespace: str, key: object, compute: Callable[[], T], version: int) -> T:
     """`compute()`, or its result for the same `key` and data `version`."""
     digest = hashlib.sha1(repr(key).encode()).hexdigest()
@@ -92,7 +113,8 @@ KEPT_MARKS = ("xframe_options_exempt", "_csp_replace", "_csp_update")
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Whole public pages, kept under the data version and the open-now slot (pages
-    say what is open now): a page asked for again costs one query, the version.
+    say what is open now): a page asked for again costs a cache read, and the
+    version is read from the database at most every PAGE_VERSION_SECONDS.
 
     Only for visitors without a session or pending messages (a coordinator logged in,
     a confirmation to show), and only plain successful pages that set no cookie, so
@@ -106,7 +128,7 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             or "messages" in request.COOKIES
         ):
             return view(request, *args, **kwargs)
-        version = data_version()
+        version = recent_data_version(settings.PAGE_VERSION_SECONDS)
         key = (request.build_absolute_uri(), open_now_slot(version))
         digest = hashlib.sha1(repr(key).encode()).hexdigest()
         name = f"page:{version}:{digest}"

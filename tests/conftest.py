@@ -54,3 +54,4 @@ def pages_rendered_each_time(settings):
     whole from the cache has not: the page cache is on only where a test says so
     (test_caching.py, the browser tests)."""
     settings.PAGE_CACHE_SECONDS = 0
+    settings.PAGE_VERSION_SECONDS = 0  # where the page cache is on: exact

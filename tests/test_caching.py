@@ -1,5 +1,8 @@
 """Whole public pages kept by the server (places/caching.py, cached_page): a page
-asked for again costs one query, and a change shows at once."""
+asked for again costs one query (none when the version was read less than
+PAGE_VERSION_SECONDS ago), and a change shows at once (within that time)."""
+
+import time
 
 import pytest
 
@@ -73,3 +76,23 @@ def test_the_embed_view_keeps_its_framing_policy_from_the_cache(client, place):
         assert "frame-ancestors *" in embed["Content-Security-Policy"]
     page = client.get("/carte/")
     assert page["X-Frame-Options"] == "DENY"
+
+
+def test_the_version_read_for_pages_is_at_most_that_old(
+    client, place, settings, django_assert_num_queries
+):
+    """With PAGE_VERSION_SECONDS, a process reads the data version at most that
+    often for whole pages: no query at all in between, and a change shows once the
+    time has passed."""
+    settings.PAGE_VERSION_SECONDS = 0.5
+    url = place.get_absolute_url()
+    read_at = time.monotonic()
+    client.get(url)
+    with django_assert_num_queries(0):
+        client.get(url)
+    Place.objects.filter(pk=place.pk).update(name="Atelier des Lices et du Thabor")
+    page = client.get(url).content.decode()
+    if time.monotonic() - read_at < 0.45:  # surely within the half second
+        assert "Atelier des Lices et du Thabor" not in page
+    time.sleep(0.6)
+    assert "Atelier des Lices et du Thabor" in client.get(url).content.decode()

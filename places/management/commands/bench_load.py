@@ -20,6 +20,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,19 +63,25 @@ class Command(BaseCommand):
     help = "Requests per second through gunicorn under wrk, against a bare page."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=int, default=10, help="per scenario")
+        parser.add_argument("--seconds", type=int, default=5, help="per run")
+        parser.add_argument(
+            "--rounds", type=int, default=3, help="bare, place, listing runs in turn"
+        )
         parser.add_argument("--mixed-seconds", type=int, default=30)
         parser.add_argument("--workers", type=int, default=2 * os.cpu_count() + 1)
         parser.add_argument("--connections", type=int, default=32)
         parser.add_argument("--write", help="Markdown file to update (docs/…)")
 
-    def handle(self, *args, seconds, mixed_seconds, workers, connections, **options):
+    def handle(
+        self, *args, seconds, mixed_seconds, workers, connections, rounds, **options
+    ):
         wrk = shutil.which("wrk")
         if not wrk:
             raise CommandError("wrk not found: apt-get install wrk (make bench does).")
         if not Place.objects.published().exists():
             raise CommandError("No published place: run seed_places first.")
         scenarios = self.scenarios()
+        self.rounds, self.c = rounds, connections
         port = free_port()
         with tempfile.TemporaryDirectory() as work:
             work = Path(work)
@@ -104,21 +111,45 @@ class Command(BaseCommand):
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_until_up(base + "/healthz")
-                rows = []
-                for label, paths, duration in [
-                    ("bare Django page", ["/bench/bare/"], seconds),
-                    *((label, paths, seconds) for label, paths in scenarios[:-1]),
-                    (*scenarios[-1], mixed_seconds),
-                    ("bare Django page, again", ["/bench/bare/"], seconds),
-                ]:
-                    first = first_pass(base, paths)
-                    self.stdout.write(f"{label}: {len(paths)} URLs, then {duration} s…")
-                    figures = run_wrk(wrk, base, paths, duration, connections, work)
-                    rows.append((label, len(paths), first, figures))
+                rows = self.measure(base, scenarios, wrk, work, seconds, mixed_seconds)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-        self.report(rows, workers, connections, options.get("write"))
+        self.report(rows, workers, connections, rounds, options.get("write"))
+
+    def measure(self, base, scenarios, wrk, work, seconds, mixed_seconds) -> list:
+        """The bare page, place pages and listings in turn, `rounds` times (the
+        machine's speed drifts: each ratio compares runs a few seconds apart), then
+        the mixed traffic once, then the bare page again."""
+        bare = ("bare Django page", ["/bench/bare/"])
+        place, listing, mixed = scenarios
+        first = {}
+        for label, paths in (bare, place, listing, mixed):
+            self.stdout.write(f"{label}: asking each of {len(set(paths))} URLs once…")
+            first[label] = first_pass(base, paths)
+        runs = {label: [] for label, _ in (bare, place, listing, mixed)}
+        ratios = {label: [] for label, _ in (place, listing, mixed)}
+        for number in range(1, self.rounds + 1):
+            self.stdout.write(f"Round {number} of {self.rounds}, {seconds} s each…")
+            for label, paths in (bare, place, listing):
+                runs[label].append(run_wrk(wrk, base, paths, seconds, self.c, work))
+            for label, _ in (place, listing):
+                ratios[label].append(runs[label][-1]["rps"] / runs[bare[0]][-1]["rps"])
+        self.stdout.write(f"Mixed traffic, {mixed_seconds} s, then the bare page…")
+        runs[mixed[0]].append(run_wrk(wrk, base, mixed[1], mixed_seconds, self.c, work))
+        runs[bare[0]].append(run_wrk(wrk, base, bare[1], seconds, self.c, work))
+        bare_median = statistics.median(run["rps"] for run in runs[bare[0]])
+        ratios[mixed[0]].append(runs[mixed[0]][0]["rps"] / bare_median)
+        return [
+            (
+                label,
+                len(set(paths)),
+                None if label == bare[0] else first[label],
+                runs[label],
+                ratios.get(label),
+            )
+            for label, paths in (bare, place, listing, mixed)
+        ]
 
     def server_environment(self, work: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -211,25 +242,32 @@ class Command(BaseCommand):
             ("mixed traffic", mixed),
         ]
 
-    def report(self, rows, workers, connections, target):
-        # The ceiling is measured first and last; ratios use the higher of the two.
-        bare = max(figures["rps"] for label, *_, figures in rows if "bare" in label)
+    def report(self, rows, workers, connections, rounds, target):
         lines = [
             f"gunicorn, {workers} sync workers, cache: {self.cache}; wrk, "
             f"{connections} connections, on the same {os.cpu_count()}-core machine. "
-            f"Ratios are to the better of the two bare-page runs ({bare:.0f} req/s).",
+            f"The bare page, place pages and listings run in turn, {rounds} rounds; "
+            "a ratio is the median of each round's ratio to the bare page of that "
+            "round (mixed traffic: to the median bare page).",
             "",
-            "| scenario | URLs | first pass (req/s) | req/s | vs bare page "
-            "| latency p50 / p95 / p99 | errors |",
+            "| scenario | distinct URLs | first pass (req/s) | req/s, median (min–max) "
+            "| vs bare page | latency p50 / p95 / p99 (median run) | errors |",
             "|---|---|---|---|---|---|---|",
         ]
-        for label, count, first, figures in rows:
-            ratio = f"{figures['rps'] / bare:.0%}" if bare else "—"
-            first = "—" if "bare" in label else f"{first:.0f}"
+        for label, count, first, runs, ratios in rows:
+            by_speed = sorted(runs, key=lambda run: run["rps"])
+            middle = by_speed[len(by_speed) // 2]
+            spread = (
+                f" ({by_speed[0]['rps']:.0f}–{by_speed[-1]['rps']:.0f})"
+                if len(runs) > 1
+                else ""
+            )
             lines.append(
-                f"| {label} | {count} | {first} | {figures['rps']:.0f} | {ratio} "
-                f"| {figures['p50']:.1f} / {figures['p95']:.1f} / {figures['p99']:.1f}"
-                f" ms | {figures['errors']} |"
+                f"| {label} | {count} | {'—' if first is None else f'{first:.0f}'} "
+                f"| {statistics.median(run['rps'] for run in runs):.0f}{spread} "
+                f"| {f'{statistics.median(ratios):.0%}' if ratios else '100%'} "
+                f"| {middle['p50']:.1f} / {middle['p95']:.1f} / {middle['p99']:.1f} ms "
+                f"| {sum(run['errors'] for run in runs)} |"
             )
         text = "\n".join(lines)
         self.stdout.write(text)
