@@ -224,7 +224,7 @@ CACHES = {
 }
 SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
 # Whole public pages for visitors without a session, under the data version and the
-# minute (places/caching.py, cached_page); 0 turns it off.
+# open-now slot (places/caching.py, cached_page); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 # For those pages only, each process reads the data version at most this often (a
 # page may be that much older than the latest change; coordinators, who have a

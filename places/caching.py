@@ -105,11 +105,6 @@ def cached(namespace: str, key: object, compute: Callable[[], T], version: int) 
 # shared cache (Redis): exact too, since keys carry the data version.
 local = caches["local"]
 
-# What a view sets that a cached copy must keep (middleware adds the rest again):
-# headers, and the marks that middleware reads (the embeddable map's framing policy).
-KEPT_HEADERS = ("Content-Type", "Content-Language", "ETag", "Cache-Control")
-KEPT_MARKS = ("xframe_options_exempt", "_csp_replace", "_csp_update")
-
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Whole public pages, kept under the data version and the open-now slot (pages
@@ -132,18 +127,14 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         key = (request.build_absolute_uri(), open_now_slot(version))
         digest = hashlib.sha1(repr(key).encode()).hexdigest()
         name = f"page:{version}:{digest}"
-        found = local.get(name)
-        if found is None:
-            found = cache.get(name)
-            if found is not None:
-                local.set(name, found, settings.PAGE_CACHE_SECONDS)
-        if found is not None:
-            content, headers, marks = found
-            response = HttpResponse(content)
-            for header, value in headers:
-                response[header] = value
-            for mark, value in marks.items():
-                setattr(response, mark, value)
+        # The response itself is kept, as Django's own cache_page does: headers and
+        # the marks middleware reads (the embed view's framing policy) come with it.
+        response = local.get(name)
+        if response is None:
+            response = cache.get(name)
+            if response is not None:
+                local.set(name, response, settings.PAGE_CACHE_SECONDS)
+        if response is not None:
             return response
         response = view(request, *args, **kwargs)
         if (
@@ -152,13 +143,8 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         ):
-            headers = [(h, response[h]) for h in KEPT_HEADERS if h in response]
-            marks = {
-                m: getattr(response, m) for m in KEPT_MARKS if hasattr(response, m)
-            }
-            entry = (response.content, headers, marks)
-            cache.set(name, entry, settings.PAGE_CACHE_SECONDS)
-            local.set(name, entry, settings.PAGE_CACHE_SECONDS)
+            cache.set(name, response, settings.PAGE_CACHE_SECONDS)
+            local.set(name, response, settings.PAGE_CACHE_SECONDS)
         return response
 
     return wrapper

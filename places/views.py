@@ -1,6 +1,7 @@
 import functools
 import json
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
@@ -68,7 +70,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     # for every page and sort order of it.
     paginator.count, counts = cached(
         "listing",
-        search_key(request, ignore=("page", "tri")),
+        search_key(request, version, ignore=("page", "tri")),
         lambda: (
             paginator.count,
             facet_counts(place_filter, Place.objects.published(), options()),
@@ -78,7 +80,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     # The filters panel (about a hundred checkboxes with their counts) likewise.
     filters_html = cached(
         "filters",
-        search_key(request, ignore=("page",)),
+        search_key(request, version, ignore=("page",)),
         lambda: render_to_string(
             "places/includes/filters.html",
             {
@@ -93,7 +95,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     # The page of results: its places are read by their cached ids; rendered, it
     # is kept for the open-now slot (each card says whether the place is open now).
-    page_key = search_key(request, ignore=("page",)) + (page.number,)
+    page_key = search_key(request, version, ignore=("page",)) + (page.number,)
     results_html = cached(
         "results",
         page_key + (open_now_slot(version),),
@@ -120,15 +122,18 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def search_key(request: HttpRequest, ignore: tuple[str, ...] = ()) -> tuple:
-    """The parameters of a search, in a stable order; with "open now", its slot."""
+def search_key(
+    request: HttpRequest, version: int, ignore: tuple[str, ...] = ()
+) -> tuple:
+    """The parameters of a search, in a stable order; with "open now", its slot
+    (under the data `version` the caller already read)."""
     params = tuple(
         (name, tuple(sorted(request.GET.getlist(name))))
         for name in sorted(request.GET)
         if name not in ignore
     )
     if request.GET.get("ouvert") == "1":
-        params += (("at", open_now_slot()),)
+        params += (("at", open_now_slot(version)),)
     return params
 
 
@@ -329,7 +334,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
     embed = request.GET.get("embed") == "1"
     version = data_version()
-    key = search_key(request, ignore=("bbox", "zoom", "page", "tri", "embed"))
+    key = search_key(request, version, ignore=("bbox", "zoom", "page", "tri", "embed"))
     query = query_without(request, "bbox", "zoom", "page", "embed")
     context = {
         "filter": place_filter,
@@ -349,14 +354,16 @@ def map_page(request: HttpRequest) -> HttpResponse:
         },
         **map_list_context(request, place_filter, version),
     }
-    response = render(
-        request, "places/map_embed.html" if embed else "places/map.html", context
-    )
     if embed:
-        response.xframe_options_exempt = True
-        # What django-csp's @csp_replace does, for this variant of the view only.
-        response._csp_replace = {"frame-ancestors": ["*"]}
-    return response
+        return render_embed(request, context)
+    return render(request, "places/map.html", context)
+
+
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def render_embed(request: HttpRequest, context: dict) -> HttpResponse:
+    """The embed view: the only page other sites may frame."""
+    return render(request, "places/map_embed.html", context)
 
 
 @require_GET
@@ -374,7 +381,7 @@ def map_list(request: HttpRequest) -> HttpResponse:
 def map_list_context(
     request: HttpRequest, place_filter: PlaceFilter, version: int
 ) -> dict:
-    key = search_key(request, ignore=("zoom", "page", "embed"))
+    key = search_key(request, version, ignore=("zoom", "page", "embed"))
     count = cached("map-list-count", key, place_filter.qs.count, version)
     return {
         "count": count,
@@ -411,7 +418,10 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
         .in_box(*box)
     )
     version = data_version()
-    key = search_key(request, ignore=("bbox", "zoom", "page", "tri")) + (box, cell)
+    key = search_key(request, version, ignore=("bbox", "zoom", "page", "tri")) + (
+        box,
+        cell,
+    )
     count = cached("map-count", key, places.count, version)
     clustered = count > settings.MAP_MAX_PLACES
     if not clustered:  # places say whether they are open: one answer per slot

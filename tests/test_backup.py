@@ -4,11 +4,11 @@
 import shutil
 import uuid
 
-import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from places.management.commands.restore_database import Command as RestoreCommand
 from places.models import Place, Territory
 
 from .factories import PlaceFactory
@@ -19,14 +19,13 @@ pytestmark = [
 ]
 
 
+def server(name: str):
+    """A connection to another database of the test server (the command's own)."""
+    return RestoreCommand.server(connection.settings_dict, name)
+
+
 def read(name: str, query: str) -> list[tuple]:
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        dbname=name,
-    ) as other:
+    with server(name) as other:
         return other.execute(query).fetchall()
 
 
@@ -34,13 +33,8 @@ def read(name: str, query: str) -> list[tuple]:
 def restored_name():
     name = f"epn_restore_{uuid.uuid4().hex[:8]}"
     yield name
-    with psycopg.connect(
-        host=connection.settings_dict["HOST"] or None,
-        user=connection.settings_dict["USER"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with server("postgres") as postgres:
+        postgres.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_backup_restores_into_a_new_database_with_everything(

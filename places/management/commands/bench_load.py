@@ -15,6 +15,7 @@ Prints a Markdown table with requests per second and the ratio to the bare page.
 """
 
 import concurrent.futures
+import functools
 import os
 import random
 import re
@@ -81,7 +82,6 @@ class Command(BaseCommand):
         if not Place.objects.published().exists():
             raise CommandError("No published place: run seed_places first.")
         scenarios = self.scenarios()
-        self.rounds, self.c = rounds, connections
         port = free_port()
         with tempfile.TemporaryDirectory() as work:
             work = Path(work)
@@ -111,13 +111,18 @@ class Command(BaseCommand):
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_until_up(base + "/healthz")
-                rows = self.measure(base, scenarios, wrk, work, seconds, mixed_seconds)
+                load = functools.partial(
+                    run_wrk, wrk, base, connections=connections, work=work
+                )
+                rows = self.measure(
+                    base, scenarios, load, rounds, seconds, mixed_seconds
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=30)
         self.report(rows, workers, connections, rounds, options.get("write"))
 
-    def measure(self, base, scenarios, wrk, work, seconds, mixed_seconds) -> list:
+    def measure(self, base, scenarios, load, rounds, seconds, mixed_seconds) -> list:
         """The bare page, place pages and listings in turn, `rounds` times (the
         machine's speed drifts: each ratio compares runs a few seconds apart), then
         the mixed traffic once, then the bare page again."""
@@ -129,15 +134,15 @@ class Command(BaseCommand):
             first[label] = first_pass(base, paths)
         runs = {label: [] for label, _ in (bare, place, listing, mixed)}
         ratios = {label: [] for label, _ in (place, listing, mixed)}
-        for number in range(1, self.rounds + 1):
-            self.stdout.write(f"Round {number} of {self.rounds}, {seconds} s each…")
+        for number in range(1, rounds + 1):
+            self.stdout.write(f"Round {number} of {rounds}, {seconds} s each…")
             for label, paths in (bare, place, listing):
-                runs[label].append(run_wrk(wrk, base, paths, seconds, self.c, work))
+                runs[label].append(load(paths, seconds))
             for label, _ in (place, listing):
                 ratios[label].append(runs[label][-1]["rps"] / runs[bare[0]][-1]["rps"])
         self.stdout.write(f"Mixed traffic, {mixed_seconds} s, then the bare page…")
-        runs[mixed[0]].append(run_wrk(wrk, base, mixed[1], mixed_seconds, self.c, work))
-        runs[bare[0]].append(run_wrk(wrk, base, bare[1], seconds, self.c, work))
+        runs[mixed[0]].append(load(mixed[1], mixed_seconds))
+        runs[bare[0]].append(load(bare[1], seconds))
         bare_median = statistics.median(run["rps"] for run in runs[bare[0]])
         ratios[mixed[0]].append(runs[mixed[0]][0]["rps"] / bare_median)
         return [
