@@ -9,7 +9,7 @@ PORT     ?= 8000
 CENTRES  ?= $(wildcard ../shared/data/communes_france_centroides.csv)
 STAMPS   := .make
 
-.PHONY: run test bench install system db lint check-migrations serve admin clean
+.PHONY: run test fuzz bench install system db lint check-migrations serve admin clean
 
 run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
@@ -17,6 +17,11 @@ run: install db
 
 test: install db lint check-migrations
 	$(VENV)/bin/pytest
+
+# The full property-based run (not part of `make test` nor CI): 1,000 generated
+# requests per public endpoint, none may give a server error. About 15 minutes.
+fuzz: install db
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_robustness.py
 
 # Benchmarks (not part of `make test`): 100,000 seeded places in their own database,
 # then server time per page and throughput through gunicorn under wrk. Writes the

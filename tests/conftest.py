@@ -2,8 +2,10 @@
 reference vocabularies and every French territory (and commune centres when the shared
 real-data folder is beside the project)."""
 
+import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.core.cache import caches
@@ -15,6 +17,12 @@ SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 CENTRES_CSV = SHARED_DATA / "communes_france_centroides.csv"
 REFERENCE = Path(settings.BASE_DIR) / "fixtures" / "reference.json"
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
+
+# Property-based tests: a quick profile in `make test` (every endpoint, every kind of
+# odd input, a few dozen each), the full 1,000 inputs per endpoint in `make fuzz`.
+hypothesis.settings.register_profile("quick", max_examples=40)
+hypothesis.settings.register_profile("fuzz", max_examples=1000)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 needs_shared_data = pytest.mark.skipif(
     not CENTRES_CSV.exists(),

@@ -6,6 +6,7 @@ Map tiles come from a blank data URI, so no test reaches the internet.
 import contextlib
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from places.models import Place, Territory
 
@@ -218,16 +220,14 @@ def test_clusters_show_counts_and_zoom_in_on_click(live_server, places, page, se
     assert page.locator("#full-map").get_attribute("data-clustered") == "true"
     cluster.click()
     # Zoomed in on the group's bounds: the grid is finer, each place on its own.
-    page.wait_for_function(
-        "document.querySelectorAll('#full-map .leaflet-marker-icon[title]').length == 3"
-        " && !document.querySelector('#full-map .map-cluster')"
-    )
-    zoom = int(page.evaluate("location.hash").split("=")[1].split("/")[0])
-    assert zoom >= 13
-    titles = page.locator("#full-map .leaflet-marker-icon").evaluate_all(
-        "markers => markers.map(m => m.title)"
-    )
-    assert "La Fabrique des Tanneurs (Fablab)" in titles  # kind told by text too
+    expect(page.locator("#full-map .map-cluster")).to_have_count(0)
+    markers = page.locator("#full-map .leaflet-marker-icon[title]")
+    expect(markers).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"#carte=(1[3-9]|[2-9][0-9])/"))
+    # The kind is told by text too, not only by the icon.
+    expect(
+        page.locator("#full-map [title='La Fabrique des Tanneurs (Fablab)']")
+    ).to_have_count(1)
     assert page.errors == []
 
 
@@ -243,22 +243,18 @@ def test_embedded_map_works_inside_another_site(live_server, places, page):
     )
     with partner_site(partner) as partner_url:
         assert partner_url.split("/")[2] != embed.split("/")[2]  # another origin
-        page.goto(partner_url)
+        # The ordinary map page in the other frame is refused: Chromium says so.
+        with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+            page.goto(partner_url)
         frame = page.frame_locator("#embed")
-        frame.locator("#full-map[data-count='1']").wait_for()
-        assert frame.locator("#full-map .leaflet-marker-icon").count() == 1
-        assert frame.locator("header, footer").count() == 0  # no site chrome
-        assert frame.locator("#filtres").count() == 0
-        assert frame.locator("#map-list .card__title").all_inner_texts() == [
-            "La Fabrique des Tanneurs"
-        ]
-        # The ordinary map page in the other frame: refused, Chromium's error page.
-        for _ in range(50):
-            if any(frame.url.startswith("chrome-error:") for frame in page.frames):
-                break
-            page.wait_for_timeout(100)
-        assert [f.url for f in page.frames if f.url.startswith("chrome-error:")]
-        assert page.frame_locator("#other").locator("#full-map").count() == 0
+        expect(frame.locator("#full-map[data-count='1']")).to_have_count(1)
+        expect(frame.locator("#full-map .leaflet-marker-icon")).to_have_count(1)
+        expect(frame.locator("header, footer")).to_have_count(0)  # no site chrome
+        expect(frame.locator("#filtres")).to_have_count(0)
+        expect(frame.locator("#map-list .card__title")).to_have_text(
+            ["La Fabrique des Tanneurs"]
+        )
+        expect(page.frame_locator("#other").locator("#full-map")).to_have_count(0)
         assert len(page.refused) == 1 and "frame-ancestors 'none'" in page.refused[0]
         page.refused.clear()  # the one refusal this test expects
 
@@ -446,22 +442,22 @@ def test_the_hours_editor_writes_the_osm_text_and_previews_it(
     log_in(page, live_server, "coordination-bretagne")
     page.goto(live_server.url + f"/admin/places/place/{places[0].pk}/change/")
     hours_text = page.locator("#id_opening_hours")
-    assert hours_text.input_value() == "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+    expect(hours_text).to_have_value("Mo-Fr 09:00-12:00,14:00-18:00; PH off")
     # Read into the table…
-    assert page.get_by_label("Mercredi").input_value() == "09:00-12:00, 14:00-18:00"
-    assert page.get_by_label("Fermé les jours fériés").is_checked()
+    expect(page.get_by_label("Mercredi")).to_have_value("09:00-12:00, 14:00-18:00")
+    expect(page.get_by_label("Fermé les jours fériés")).to_be_checked()
     # …and written back from it.
     page.get_by_label("Samedi").fill("10:00-12:00")
-    assert hours_text.input_value() == (
+    expect(hours_text).to_have_value(
         "Mo-Fr 09:00-12:00,14:00-18:00; Sa 10:00-12:00; PH off"
     )
-    page.wait_for_selector("[data-preview] li")
-    assert "Aperçu" in page.locator("[data-preview]").inner_text()
+    expect(page.locator("[data-preview] li").first).to_be_visible()
+    expect(page.locator("[data-preview]")).to_contain_text("Aperçu")
     # A text too rich for the table: edited as text, the preview says if it reads.
     hours_text.fill('Mo-Fr 09:00-18:00; Sa 10:00-12:00 open "sur rendez-vous"')
-    assert page.get_by_label("Lundi").is_disabled()
+    expect(page.get_by_label("Lundi")).to_be_disabled()
     hours_text.fill("n’importe quoi")
-    page.wait_for_selector("[data-preview] .invalid")
+    expect(page.locator("[data-preview] .invalid")).to_be_visible()
     assert page.errors == []
 
 
