@@ -25,6 +25,7 @@ from .models import (
     Programme,
     Public,
     Service,
+    Source,
     SpecialSupport,
     StructureType,
     SupportMode,
@@ -63,6 +64,12 @@ for vocabulary_model in (
     Equipment,
 ):
     admin.site.register(vocabulary_model, TermAdmin)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "website"]
+    search_fields = ["name", "code"]
 
 
 @admin.register(Territory)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from epn_directory.replicas import read_connection
 
 from .models import (
+    DEFAULT_ORDER_EXPRESSIONS,
     POSTAL_CODE_PATTERN,
     Kind,
     Place,
@@ -236,7 +237,7 @@ class PlaceFilter(django_filters.FilterSet):
             return queryset.order_by("distance", "name", "pk")
         if data.get("q"):
             return queryset.order_by("-rank", "name", "pk")
-        return queryset.order_by("name", "pk")
+        return queryset.order_by(*DEFAULT_ORDER_EXPRESSIONS)
 
 
 @dataclass(frozen=True)

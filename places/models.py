@@ -24,6 +24,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.core.validators import RegexValidator
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -44,7 +45,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from . import hours
+from . import hours, quality
+from .quality import Flag
 
 # The standard's patterns, enforced by the database as well as by forms.
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -195,6 +197,26 @@ StructureType = _vocabulary_proxy(
     "StructureType", Vocabulary.STRUCTURE_TYPE, _("typologie de structure")
 )
 Equipment = _vocabulary_proxy("Equipment", Vocabulary.EQUIPMENT, _("équipement"))
+
+
+class Source(models.Model):
+    """A producer of data, as places name it (`Place.source`), with the name
+    citizens read on a place's page. Imports add the producers they meet (their
+    code as name, until a national administrator writes a better one)."""
+
+    code = models.CharField(_("code"), max_length=100, unique=True)
+    name = models.CharField(
+        _("nom"), max_length=200, help_text=_("Le nom du producteur, pour le public.")
+    )
+    website = models.URLField(_("site web"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("source de données")
+        verbose_name_plural = _("sources de données")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class KindManager(models.Manager):
@@ -472,6 +494,31 @@ FACET_TERM_FIELDS = (
     "programmes",
     "labels",
     "equipment",
+)
+
+
+def _filled(condition: Q, points: int) -> Case:
+    return Case(When(condition, then=Value(points)), default=Value(0))
+
+
+COMPLETENESS = (
+    _filled(~Q(opening_hours="") & Q(opening_hours_valid=True), 2)
+    + _filled(~Q(phone="") | ~Q(emails=[]) | ~Q(websites=[]), 2)
+    + _filled(Q(term_ids__len__gt=0), 1)
+    + _filled(~Q(summary="") | ~Q(description=""), 1)
+    + _filled(Q(location__isnull=False, location_is_approximate=False), 1)
+    + _filled(Q(verified_at__isnull=False), 2)
+    - _filled(Q(flags__contains=[Flag.NAME_IDENTIFIER]), 8)
+    - _filled(Q(flags__contains=[Flag.DATE_UNKNOWN]), 1)
+)
+# The listings' default order, when no distance or relevance applies: the most
+# useful pages first, then the most recently checked or updated.
+DEFAULT_ORDER_EXPRESSIONS = (
+    F("completeness").desc(),
+    F("verified_at").desc(nulls_last=True),
+    F("data_updated_on").desc(),
+    F("name").asc(),
+    F("id").asc(),
 )
 
 
@@ -759,6 +806,24 @@ class Place(models.Model):
     term_ids = ArrayField(
         models.BigIntegerField(), default=list, db_default=[], editable=False
     )
+    flags = ArrayField(
+        models.CharField(max_length=30, choices=Flag),
+        verbose_name=_("à vérifier"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Ce qui, dans ces informations, demande un coup d’œil."),
+    )
+    # How useful the place's page is to a citizen, for the default order of the
+    # listings (places.models.DEFAULT_ORDER): hours, a way to get in touch, what it
+    # offers, a precise position, a coordinator's check; a name that is only an
+    # identifier goes last. Kept by the database from the row itself.
+    completeness = models.GeneratedField(
+        expression=COMPLETENESS,
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("complétude"),
+    )
     unmapped_values = models.JSONField(
         _("valeurs non reconnues"),
         default=dict,
@@ -781,7 +846,7 @@ class Place(models.Model):
     # Every change made through Django (admin, accepted suggestions), with who and
     # when; imports write theirs in bulk (places/exchange/importer.py).
     history = HistoricalRecords(
-        excluded_fields=["search_vector", "kind_ids", "term_ids"],
+        excluded_fields=["search_vector", "kind_ids", "term_ids", "completeness"],
         m2m_fields=LINKED_FIELDS,
     )
 
@@ -830,6 +895,13 @@ class Place(models.Model):
             GinIndex(fields=["search_vector"], name="place_search_vector"),
             GinIndex(fields=["kind_ids"], name="place_kind_ids"),
             GinIndex(fields=["term_ids"], name="place_term_ids"),
+            GinIndex(fields=["flags"], name="place_flags"),
+            # The listings' default order, published places only.
+            models.Index(
+                *DEFAULT_ORDER_EXPRESSIONS,
+                condition=Q(status="published"),
+                name="place_default_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -842,12 +914,27 @@ class Place(models.Model):
         return reverse("places:detail", kwargs={"slug": self.slug})
 
     def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = self.unique_slug()
         self.opening_hours_valid = (
             self.parsed_hours is not None or not self.opening_hours
         )
-        super().save(*args, **kwargs)
+        self.flags = self.flags_now()
+        if self.slug:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or "default"):
+            lock_new_slugs(kwargs.get("using") or "default")
+            self.slug = self.unique_slug()
+            super().save(*args, **kwargs)
+
+    def flags_now(self) -> list[str]:
+        """The place's flags for its current values (places/quality.py)."""
+        centre = self.commune.centre if self.commune_id else None
+        return quality.flags_of(
+            self.name,
+            self.location.coords if self.location else None,
+            centre.coords if centre else None,
+            self.data_updated_on,
+            kept=tuple(self.flags),
+        )
 
     def unique_slug(self) -> str:
         town = self.commune.name if self.commune_id else ""
@@ -857,6 +944,11 @@ class Place(models.Model):
             n += 1
             slug = f"{base}-{n}"
         return slug
+
+    @property
+    def known_update(self) -> dt.date | None:
+        """The date of update citizens are told: none when it is impossible."""
+        return None if Flag.DATE_UNKNOWN in self.flags else self.data_updated_on
 
     @property
     def lon(self) -> float | None:
@@ -883,6 +975,18 @@ class Place(models.Model):
     def week(self) -> list[hours.Day]:
         parsed = self.parsed_hours
         return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []
+
+
+# pg_advisory_xact_lock key under which new places get their slug ("EPN").
+NEW_SLUGS_LOCK = 0x45504E
+
+
+def lock_new_slugs(using: str = "default") -> None:
+    """Until the end of the current transaction, be the only writer that gives new
+    places their slugs (imports take it for their whole run): two writers never
+    pick the same slug, and imports run one at a time."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NEW_SLUGS_LOCK])
 
 
 class OpeningPeriod(models.Model):

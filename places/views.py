@@ -31,7 +31,7 @@ from .filters import (
     facet_counts,
     facet_options,
 )
-from .models import Kind, Place, Territory, kinds_with_counts
+from .models import Kind, Place, Source, Territory, kinds_with_counts
 
 PAGE_SIZE = 20
 
@@ -236,6 +236,7 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "places/place_detail.html",
         {
             "place": place,
+            "source": Source.objects.filter(code=place.source).first(),
             "nearby": nearby(place),
             "json_ld": seo.json_ld(seo.place_data(place, url)),
         },

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
 
+from places.models import Territory
 from places.territories import load_territories
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
@@ -63,3 +64,38 @@ def pages_rendered_each_time(settings):
     (test_caching.py, the browser tests)."""
     settings.PAGE_CACHE_SECONDS = 0
     settings.PAGE_VERSION_SECONDS = 0  # where the page cache is on: exact
+
+
+@pytest.fixture
+def committed_rennes(transactional_db):
+    """For tests whose data other connections must see (a live server, threads):
+    they commit, and the database is emptied after each of them, so they set up the
+    little they need themselves: the vocabularies, Bretagne, Ille-et-Vilaine and
+    Rennes (created when an earlier test emptied them)."""
+    call_command("loaddata", REFERENCE, verbosity=0)
+    region, _ = Territory.objects.get_or_create(
+        level="region", code="53", defaults={"name": "Bretagne"}
+    )
+    departement, _ = Territory.objects.get_or_create(
+        level="departement",
+        code="35",
+        defaults={
+            "name": "Ille-et-Vilaine",
+            "parent": region,
+            "departement_code": "35",
+            "region_code": "53",
+        },
+    )
+    rennes, _ = Territory.objects.get_or_create(
+        level="commune",
+        code="35238",
+        defaults={
+            "name": "Rennes",
+            "parent": departement,
+            "departement_code": "35",
+            "region_code": "53",
+            "postal_codes": ["35000"],
+            "population": 225081,
+        },
+    )
+    return rennes

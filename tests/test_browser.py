@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from places.models import Place, Territory
 
-from .conftest import REFERENCE
 from .factories import PlaceFactory
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -108,37 +106,10 @@ def page(browser):
 
 
 @pytest.fixture
-def places(transactional_db, settings):
-    """Live-server tests run in their own transactions, flushed afterwards: set up the
-    little they need (reference data and Rennes) each time."""
+def places(committed_rennes, settings):
+    """Live-server tests run in their own transactions, flushed afterwards."""
     settings.MAP_TILES_URL = BLANK_TILE
     settings.PAGE_CACHE_SECONDS = 120  # pages as served in production
-    call_command("loaddata", REFERENCE, verbosity=0)
-    region, _ = Territory.objects.get_or_create(
-        level="region", code="53", defaults={"name": "Bretagne"}
-    )
-    departement, _ = Territory.objects.get_or_create(
-        level="departement",
-        code="35",
-        defaults={
-            "name": "Ille-et-Vilaine",
-            "parent": region,
-            "departement_code": "35",
-            "region_code": "53",
-        },
-    )
-    Territory.objects.get_or_create(
-        level="commune",
-        code="35238",
-        defaults={
-            "name": "Rennes",
-            "parent": departement,
-            "departement_code": "35",
-            "region_code": "53",
-            "postal_codes": ["35000"],
-            "population": 225081,
-        },
-    )
     return [
         PlaceFactory(
             name="La Fabrique des Tanneurs",

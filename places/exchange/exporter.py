@@ -14,6 +14,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from ..models import Place, PointX, PointY, Term
+from .formulas import neutralise
 from .standard import COLUMNS, UNKNOWN_PIVOT, VOCABULARY_COLUMNS
 
 CHUNK = 2000
@@ -126,12 +127,14 @@ class _Line(io.StringIO):
 
 
 def csv_chunks(queryset: QuerySet) -> Iterator[str]:
+    """RFC 4180 rows; cells a spreadsheet would run as formulas are neutralised
+    (formulas.py), which the importer undoes."""
     buffer = _Line()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     yield buffer.pop()
     for _, row in rows(queryset):
-        writer.writerow(row.values())
+        writer.writerow(map(neutralise, row.values()))
         yield buffer.pop()
 
 

@@ -17,22 +17,34 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from ..models import FACET_TERM_FIELDS, Place, PointX, PointY, Territory
+from ..models import (
+    FACET_TERM_FIELDS,
+    LINKED_FIELDS,
+    Place,
+    PointX,
+    PointY,
+    Source,
+    Territory,
+    lock_new_slugs,
+)
 from ..openings import refresh_openings
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
+
+# What a coordinator's import says of a row it may not write, whatever the reason
+# (its commune, or a place of that id elsewhere): nothing about other territories.
+OUT_OF_SCOPE = "hors de votre territoire"
 
 SCALAR_FIELDS = [
     "name", "pivot", "parent_network", "summary", "description", "other_labels",
     "address", "address_extra", "postal_code", "commune_id", "location",
     "location_is_approximate", "itinerant", "fixed_site", "opening_hours",
     "opening_hours_valid", "phone", "emails", "websites", "booking_url",
-    "accessibility_url", "data_updated_on", "unmapped_values",
+    "accessibility_url", "data_updated_on", "unmapped_values", "flags",
 ]  # fmt: skip
-RELATIONS = [
-    "kinds", "structure_types", "services", "publics", "special_support", "fees",
-    "programmes", "labels", "access_modes", "support_modes",
-]  # fmt: skip
+# What a file of the standard says of a place's links: all but the equipment, which
+# the standard does not have (a coordinator's own to set).
+RELATIONS = [name for name in LINKED_FIELDS if name != "equipment"]
 
 
 class DryRun(Exception):
@@ -120,7 +132,12 @@ def import_places(
         table.version,
         table.encoding,
     )
-    report.rows_read = len(table.rows)
+    report.rows_read = len(table.rows) + len(table.refused)
+    for line, reason in table.refused:
+        report.rejected += 1
+        report.rows.append(
+            RowReport(line, "", "", "rejected", [Issue("ligne", "", reason)])
+        )
     columns = set().union(*(cells.keys() for _, cells in table.rows))
     report.ignored_columns = sorted(columns - KNOWN_COLUMNS)
 
@@ -140,9 +157,7 @@ def import_places(
             record = reader.read(line, cells)
             if communes is not None and record.fields["commune_id"] not in communes:
                 raise Rejected(
-                    "commune",
-                    (cells.get("commune") or "").strip(),
-                    "hors de votre territoire",
+                    "commune", (cells.get("commune") or "").strip(), OUT_OF_SCOPE
                 )
             key = (record.source, record.source_id)
             if key in records:
@@ -179,10 +194,19 @@ def import_places(
     sources = {source_name} if source_name else {key[0] for key in records}
     try:
         with transaction.atomic():
+            # One import at a time, and no new place from the admin meanwhile: each
+            # sees the others' places and slugs (two at once collided on slugs).
+            lock_new_slugs()
+            if communes is not None:
+                keep_in_scope(records, communes, table.rows, report)
             with connection.cursor() as cursor:
                 # One search-vector update per place at the end, not one per write.
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'on'")
             touched, updated_ids = write(records, report, user)
+            Source.objects.bulk_create(
+                [Source(code=code, name=code) for code in {k[0] for k in records}],
+                ignore_conflicts=True,
+            )
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'off'")
                 cursor.execute(
@@ -212,6 +236,41 @@ def import_places(
         report.openings_seconds = round(time.monotonic() - started, 2)
     report.rows.sort(key=lambda row: row.line)
     return report
+
+
+def keep_in_scope(
+    records: dict[tuple[str, str], Record],
+    communes: set[int],
+    rows: list[tuple[int, dict[str, str]]],
+    report: ImportReport,
+) -> None:
+    """A coordinator's import (`communes`: their scope) may update only places of
+    their territory: a row whose id is a place elsewhere is rejected like a row
+    whose commune is elsewhere, with the same words."""
+    stored = Place.objects.filter(
+        source__in={key[0] for key in records},
+        source_id__in={key[1] for key in records},
+    ).values_list("source", "source_id", "commune_id")
+    cells = dict(rows)
+    for source, source_id, commune_id in stored:
+        record = records.get((source, source_id))
+        if record is None or commune_id in communes:
+            continue
+        del records[source, source_id]
+        if record.issues:  # no longer "flagged": rejected
+            report.flagged -= 1
+            report.rows.remove(next(r for r in report.rows if r.line == record.line))
+        report.rejected += 1
+        commune = (cells[record.line].get("commune") or "").strip()
+        report.rows.append(
+            RowReport(
+                record.line,
+                record.source_id,
+                record.fields["name"],
+                "rejected",
+                [Issue("commune", commune, OUT_OF_SCOPE)],
+            )
+        )
 
 
 def refresh_statistics() -> None:
@@ -327,8 +386,9 @@ def write(
 
 
 def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
-    """The places' history (django-simple-history's table), as the admin keeps it,
-    in one statement: the import is its change reason. Links are not copied."""
+    """The places' history (django-simple-history's tables), as the admin keeps it,
+    in one statement: the place's row and its links, the import as change reason.
+    With the links, a coordinator's later edit shows only what they changed."""
     if not pks:
         return
     history = Place.history.model
@@ -338,11 +398,23 @@ def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
         if not field.name.startswith("history_")
     ]
     listed = ", ".join(columns)
+    links = []
+    for n, name in enumerate(LINKED_FIELDS):
+        table = Place._meta.get_field(name).remote_field.through._meta.db_table
+        target = "kind_id" if name == "kinds" else "term_id"
+        links.append(
+            f", links{n} AS (INSERT INTO places_historicalplace_{name} "
+            f"(id, history_id, place_id, {target}) "
+            f"SELECT l.id, h.history_id, l.place_id, l.{target} "
+            f"FROM {table} l JOIN h ON h.id = l.place_id)"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {history._meta.db_table} ({listed}, history_date, "
-            "history_change_reason, history_type, history_user_id) "
-            f"SELECT {listed}, now(), %s, %s, %s FROM places_place WHERE id = ANY(%s)",
+            f"WITH h AS (INSERT INTO {history._meta.db_table} ({listed}, "
+            "history_date, history_change_reason, history_type, history_user_id) "
+            f"SELECT {listed}, now(), %s, %s, %s FROM places_place "
+            f"WHERE id = ANY(%s) RETURNING history_id, id){''.join(links)} "
+            "SELECT count(*) FROM h",
             [
                 f"import : {Path(source).name}"[:100],
                 kind,

@@ -1,21 +1,33 @@
 """Reading a partner's file (path or URL) into rows of strings, whatever its shape.
 
-CSV (`,` `;` tab or `|` between columns, UTF-8 with or without BOM, Windows-1252 as a
+CSV (`,` `;` tab or `|` between columns, read as RFC 4180 says: quoted fields with
+doubled quotes and line breaks; UTF-8 with or without BOM, UTF-16, Windows-1252 as a
 fallback), JSON (a list of records, or `{"data": […]}`), GeoJSON FeatureCollection. A
-file that cannot be read as any of these raises `FileRefused` with a message for people.
+file that cannot be read as any of these raises `FileRefused` with a message for
+people. A record that cannot be read (a CSV row with more or fewer columns than the
+header, a JSON value that is an object, a NUL character) is set aside in
+`Table.refused` with its line and reason; the others are read.
 """
 
 import csv
 import io
 import json
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .formulas import restore
 from .standard import COLUMN_ALIASES, V0_MARKERS
 
 MAX_BYTES = 200 * 1024 * 1024
+# No cell of a real file comes near this; a longer one is refused with its row.
+MAX_CELL = 100_000
 REQUIRED = {"id", "nom", "code_postal", "adresse"}
+DELIMITERS = ",;\t|"
+# The csv module refuses fields over 128 KiB by raising in the middle of a file; a
+# long field is reported with its row instead (MAX_CELL), and a quote left open that
+# swallows the rest of the file is one row with too few columns.
+csv.field_size_limit(MAX_BYTES)
 
 
 class FileRefused(Exception):
@@ -29,6 +41,12 @@ class Table:
     version: str  # "v0" or "v1"
     encoding: str
     name: str  # the file's name, for a default source
+    # Records that could not be read into cells: (line or record number, reason).
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+class RecordRefused(Exception):
+    """One record cannot be read; the others can."""
 
 
 def fetch(source: str) -> tuple[bytes, str]:
@@ -47,7 +65,27 @@ def fetch(source: str) -> tuple[bytes, str]:
         raise FileRefused(f"Impossible de lire {source} : {error.strerror}") from error
 
 
+def utf16(data: bytes) -> str | None:
+    """The codec of UTF-16 text (spreadsheets save "Unicode text" so): by its byte
+    order mark, or without one, by ASCII characters alternating with zero bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 2 >= len(head) * 0.9:
+        if head[1::2].count(0) >= len(head) // 2 * 0.9:
+            return "utf-16-le"
+        if head[0::2].count(0) >= len(head) // 2 * 0.9:
+            return "utf-16-be"
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
+    codec = utf16(data)
+    if codec:
+        try:
+            return data.decode(codec).lstrip("\ufeff"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise FileRefused(f"UTF-16 illisible, octet {error.start}.") from error
     if b"\x00" in data[:4096]:
         raise FileRefused("Le fichier est binaire (ni CSV ni JSON).")
     try:
@@ -62,77 +100,146 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from error
 
 
+def _scalar(key: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        raise RecordRefused(f"« {key} » n’est pas un texte ni un nombre (objet JSON)")
+    return str(value)
+
+
 def _cells(record: dict) -> dict[str, str]:
-    """Stringify a JSON record's values the way a CSV would hold them."""
+    """A JSON record's values as a CSV would hold them (a list of texts joined with
+    `|`); a value that is an object is refused, never stored as Python's text."""
     cells = {}
     for key, value in record.items():
-        if value is None:
-            value = ""
-        elif isinstance(value, list):
-            value = "|".join(str(v) for v in value if v is not None)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        cells[str(key).strip()] = str(value)
+        key = str(key).strip()
+        if isinstance(value, list):
+            value = "|".join(_scalar(key, v) for v in value if v is not None)
+        cells[key] = _scalar(key, value)
+    return checked(cells)
+
+
+def checked(cells: dict[str, str]) -> dict[str, str]:
+    """The cells of one record, refused whole if one cannot be stored."""
+    for key, value in cells.items():
+        if "\x00" in value:
+            raise RecordRefused(f"caractère nul (octet 0) dans « {key} »")
+        if len(value) > MAX_CELL:
+            raise RecordRefused(
+                f"« {key} » a plus de {MAX_CELL:,} caractères".replace(",", "\u202f")
+            )
     return cells
 
 
-def _from_json(text: str) -> tuple[list[tuple[int, dict]], str]:
+def _geometry_cells(geometry) -> dict[str, str]:
+    """longitude and latitude of a GeoJSON Point; what else was there, shown as it
+    was (the row reader reports it as unreadable coordinates)."""
+    if geometry is None:
+        return {}
+    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if (
+        isinstance(geometry, dict)
+        and geometry.get("type") == "Point"
+        and isinstance(coordinates, list)
+        and len(coordinates) >= 2
+        and all(isinstance(v, int | float) for v in coordinates[:2])
+    ):
+        return {"longitude": str(coordinates[0]), "latitude": str(coordinates[1])}
+    return {"latitude": json.dumps(geometry, ensure_ascii=False)[:80], "longitude": ""}
+
+
+def _records(records: list, read) -> tuple[list[tuple[int, dict]], list]:
+    """Each record (numbered from 1) read by `read`, or refused with its reason."""
+    rows, refused = [], []
+    for number, record in enumerate(records, start=1):
+        try:
+            rows.append((number, read(number, record)))
+        except RecordRefused as refusal:
+            refused.append((number, str(refusal)))
+    return rows, refused
+
+
+def _feature(number: int, feature) -> dict[str, str]:
+    if not isinstance(feature, dict):
+        raise RecordRefused("ce n’est pas une Feature GeoJSON")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise RecordRefused("« properties » n’est pas un objet")
+    return {**_cells(properties), **_geometry_cells(feature.get("geometry"))}
+
+
+def _record(number: int, record) -> dict[str, str]:
+    if not isinstance(record, dict):
+        raise RecordRefused("ce n’est pas un objet (un lieu)")
+    return _cells(record)
+
+
+def _from_json(text: str) -> tuple[list[tuple[int, dict]], list, str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise FileRefused(
             f"JSON invalide, ligne {error.lineno} : {error.msg}."
         ) from error
+    except RecursionError as error:
+        raise FileRefused("JSON trop profondément imbriqué.") from error
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-        rows = []
-        for number, feature in enumerate(data.get("features") or [], start=1):
-            if not isinstance(feature, dict):
-                raise FileRefused(
-                    f"GeoJSON : l’objet n°{number} n’est pas une Feature."
-                )
-            cells = _cells(feature.get("properties") or {})
-            geometry = feature.get("geometry") or {}
-            coordinates = (
-                geometry.get("coordinates") if isinstance(geometry, dict) else None
-            )
-            if (
-                geometry.get("type") == "Point"
-                and isinstance(coordinates, list)
-                and len(coordinates) >= 2
-            ):
-                cells["longitude"], cells["latitude"] = (
-                    str(coordinates[0]),
-                    str(coordinates[1]),
-                )
-            rows.append((number, cells))
-        return rows, "geojson"
+        features = data.get("features") or []
+        if not isinstance(features, list):
+            raise FileRefused("GeoJSON : « features » n’est pas une liste.")
+        return *_records(features, _feature), "geojson"
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+    if not isinstance(data, list):
         raise FileRefused("JSON : une liste d’objets (un par lieu) est attendue.")
-    return [(number, _cells(item)) for number, item in enumerate(data, start=1)], "json"
+    return *_records(data, _record), "json"
 
 
-def _from_csv(text: str) -> list[tuple[int, dict]]:
-    sample = text[:20000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
-    except csv.Error as error:
-        raise FileRefused(
-            "Ni CSV ni JSON : aucun séparateur de colonnes reconnu."
-        ) from error
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+def _delimiter(header_line: str) -> str:
+    """The column separator: of `,` `;` tab and `|`, the one that cuts the header
+    line into most columns (outside quotes)."""
+    columns = {d: len(next(csv.reader([header_line], delimiter=d))) for d in DELIMITERS}
+    best = max(columns, key=columns.get)
+    if columns[best] < 2:
+        raise FileRefused("Ni CSV ni JSON : aucun séparateur de colonnes reconnu.")
+    return best
+
+
+def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
+    """Rows as RFC 4180 has them (Excel's dialect: `"` quotes, `""` for a quote in
+    a field), with the separator found in the header line. A row with more or fewer
+    columns than the header is refused, never shifted into the wrong columns."""
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [name.strip().lstrip("\ufeff") for name in next(reader)]
     except StopIteration as error:
         raise FileRefused("Le fichier est vide.") from error
-    rows = []
+    rows, refused = [], []
+    start = reader.line_num + 1  # where the next record begins
     for cells in reader:
+        line, end, start = start, reader.line_num, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
-        # reader.line_num is the physical line where this record ends.
-        rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
-    return rows
+        if len(cells) != len(header):
+            lines = f"lignes {line} à {end}" if end > line else f"ligne {line}"
+            refused.append(
+                (
+                    line,
+                    f"{len(cells)} colonnes au lieu de {len(header)} ({lines} : "
+                    "guillemet non fermé ou séparateur en trop ?)",
+                )
+            )
+            continue
+        try:
+            cells = dict(zip(header, map(restore, cells), strict=True))
+            rows.append((line, checked(cells)))
+        except RecordRefused as refusal:
+            refused.append((line, str(refusal)))
+    return rows, refused
 
 
 def read_table(source: str, fmt: str = "auto") -> Table:
@@ -144,15 +251,18 @@ def read_table(source: str, fmt: str = "auto") -> Table:
     if not stripped:
         raise FileRefused("Le fichier est vide.")
     if fmt in ("geojson", "json") or (fmt == "auto" and stripped[0] in "[{"):
-        rows, detected = _from_json(text)
+        rows, refused, detected = _from_json(text)
         if fmt == "geojson" and detected != "geojson":
             raise FileRefused("GeoJSON attendu : une FeatureCollection.")
     else:
-        rows, detected = _from_csv(text), "csv"
+        (rows, refused), detected = _from_csv(text), "csv"
     rows = [
         (n, {COLUMN_ALIASES.get(k, k): v for k, v in cells.items()})
         for n, cells in rows
     ]
+    if refused and not rows:
+        line, reason = refused[0]
+        raise FileRefused(f"Aucun lieu lisible ; le premier, n°{line} : {reason}.")
     columns = set().union(*(cells.keys() for _, cells in rows)) if rows else set()
     missing = REQUIRED - columns
     if missing:
@@ -163,5 +273,10 @@ def read_table(source: str, fmt: str = "auto") -> Table:
         )
     version = "v0" if columns & V0_MARKERS else "v1"
     return Table(
-        rows=rows, format=detected, version=version, encoding=encoding, name=name
+        rows=rows,
+        format=detected,
+        version=version,
+        encoding=encoding,
+        name=name,
+        refused=refused,
     )

@@ -18,7 +18,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db.models import Q
 from django.utils.text import slugify
 
-from .. import hours
+from .. import hours, quality
 from ..models import (
     ARRONDISSEMENT_SUFFIX,
     ORDINAL,
@@ -307,8 +307,12 @@ class RowReader:
             )
             postal_code = commune.postal_codes[0]
 
+        flags: set[str] = set()
+        if quality.name_is_identifier(name):
+            flags.add(quality.Flag.NAME_IDENTIFIER)
+            issues.append(Issue("nom", name, "nom qui ressemble à un identifiant"))
         location, approximate = self.location(
-            get("latitude"), get("longitude"), commune, issues
+            get("latitude"), get("longitude"), commune, issues, flags
         )
         relations, unmapped = self.vocabularies(cells, issues)
         itinerant, fixed = self.itinerance(get("itinerance"), unmapped, issues)
@@ -361,8 +365,9 @@ class RowReader:
                 iter(self.urls("fiche_acces_libre", get("fiche_acces_libre"), issues)),
                 "",
             ),
-            "data_updated_on": self.date(get("date_maj"), issues),
+            "data_updated_on": self.date(get("date_maj"), issues, flags),
             "unmapped_values": unmapped,
+            "flags": sorted(str(flag) for flag in flags),
         }
         source = self.source or get("source") or self.default_source
         search_text = " ".join(
@@ -374,12 +379,28 @@ class RowReader:
             line, source[:100], source_id, fields, relations, issues, search_text
         )
 
-    def location(self, lat_raw, lon_raw, commune: Commune, issues):
-        """(lon, lat), and whether it is only the commune's centre."""
+    def location(self, lat_raw, lon_raw, commune: Commune, issues, flags):
+        """(lon, lat), and whether it is only the commune's centre. Swapped
+        latitude and longitude are put right; a point far from the commune is
+        kept (the commune may be the wrong one) and flagged."""
         lat, lon = parse_number(lat_raw), parse_number(lon_raw)
+        if lat is not None and lon is not None and (lat, lon) != (0, 0):
+            in_range = -90 <= lat <= 90 and -180 <= lon <= 180
+            point, flag, km = quality.checked_location(lon, lat, commune.centre)
+            value = f"{lat_raw}, {lon_raw}"
+            if flag == quality.Flag.LOCATION_SWAPPED:
+                flags.add(flag)
+                reason = "latitude et longitude inversées : corrigé"
+                issues.append(Issue("latitude", value, reason))
+                return point, False
+            if in_range:
+                if flag == quality.Flag.LOCATION_FAR:
+                    flags.add(flag)
+                    distance = f"{km:,.0f}".replace(",", "\u202f")
+                    reason = f"à {distance} km du centre de {commune.name} : à vérifier"
+                    issues.append(Issue("latitude", value, reason))
+                return point, False
         if lat is not None and lon is not None:
-            if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0):
-                return (lon, lat), False
             issues.append(
                 Issue("latitude", f"{lat_raw}, {lon_raw}", "coordonnées impossibles")
             )
@@ -520,9 +541,11 @@ class RowReader:
                 urls.append(url)
         return urls
 
-    def date(self, raw: str, issues) -> dt.date | None:
+    def date(self, raw: str, issues, flags) -> dt.date | None:
         """The row's date of update; None (keep what we have, or today for a new
-        place) when absent or invalid."""
+        place) when absent or invalid. An impossible date (1970-01-01) is kept as
+        the partner gave it, since the standard requires one, and flagged: the
+        pages say the date is unknown."""
         for read in (
             lambda: dt.date.fromisoformat(raw[:10]),
             lambda: dt.datetime.strptime(raw, "%d/%m/%Y").date(),
@@ -531,8 +554,14 @@ class RowReader:
                 value = read()
             except ValueError:
                 continue
-            if value <= self.today:
-                return value
+            if value > self.today:
+                break
+            if quality.date_is_unknown(value):
+                flags.add(quality.Flag.DATE_UNKNOWN)
+                issues.append(
+                    Issue("date_maj", raw, "date impossible : considérée inconnue")
+                )
+            return value
         issues.append(Issue("date_maj", raw, "date absente ou invalide"))
         return None
 
