@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,10 +11,13 @@ from .forms import SuggestionForm
 from .suggestions import current_value, notify
 
 RATE_WINDOW = 3600  # seconds
+log = logging.getLogger(__name__)
 
 
 def too_many(request) -> bool:
-    """At most SUGGESTIONS_PER_HOUR suggestions an hour from one address."""
+    """At most SUGGESTIONS_PER_HOUR suggestions an hour from one address (the
+    client's, epn_directory/clients.py). Without a cache, no limit: a citizen's
+    suggestion is worth more than a spammer's nuisance."""
     key = f"suggestions:{request.META.get('REMOTE_ADDR', '')}"
     cache.add(key, 0, RATE_WINDOW)
     try:
@@ -20,10 +25,13 @@ def too_many(request) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, RATE_WINDOW)
         count = 1
+    if count is None:  # the cache is down (django-redis answers None)
+        log.warning("Suggestions are not rate-limited: the cache does not answer.")
+        return False
     return count > settings.SUGGESTIONS_PER_HOUR
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def suggest(request, slug: str):
     place = get_object_or_404(
         Place.objects.published().select_related("commune"), slug=slug

@@ -6,15 +6,28 @@ same server), and only the `places` app's tables are read there. Everything else
 on the primary ("default"): writes, the admin, citizens' forms, sessions and accounts,
 management commands (an import must compare with the primary's data) and any code
 outside a request. Without replicas, every read goes to the primary.
+
+A replica that fails (down, unreachable, or not the right database) is left alone for
+`RETRY_AFTER` seconds: the request it failed is answered again from the primary, and
+the next ones read from the others or the primary. /healthz says which is down.
 """
 
+import logging
 import random
+import sys
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connections
+from django.core.signals import got_request_exception
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = 30  # seconds
+# When each replica that failed in this process may be tried again.
+_down_until: dict[str, float] = {}
 
 # The replica the current request reads from; None: the primary.
 _read_alias: ContextVar[str | None] = ContextVar("read_alias", default=None)
@@ -48,11 +61,38 @@ class ReplicaRouter:
         return db == "default"  # replicas receive the schema by replication
 
 
+def usable_replicas() -> list[str]:
+    now = time.monotonic()
+    return [
+        alias
+        for alias in settings.DATABASE_READ_REPLICAS
+        if _down_until.get(alias, 0) <= now
+    ]
+
+
+def replica_failed(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    """A request reading from a replica failed on a database error: that replica is
+    left alone for a while, and the request is answered again from the primary."""
+    error = sys.exc_info()[1]
+    alias = _read_alias.get()
+    if alias is None or not isinstance(error, DatabaseError):
+        return
+    log.warning("Replica %s failed (%s); reads go elsewhere for %s s.", alias, error,
+                RETRY_AFTER)  # fmt: skip
+    _down_until[alias] = time.monotonic() + RETRY_AFTER
+    connections[alias].close()
+    if request is not None:
+        request.replica_failed = alias
+
+
+got_request_exception.connect(replica_failed)
+
+
 def replica_reads(get_response: Callable[[HttpRequest], HttpResponse]):
     """Middleware: public GET and HEAD requests read from one replica, when any."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        replicas = settings.DATABASE_READ_REPLICAS
+        replicas = usable_replicas()
         if (
             not replicas
             or request.method not in SAFE_METHODS
@@ -61,8 +101,11 @@ def replica_reads(get_response: Callable[[HttpRequest], HttpResponse]):
             return get_response(request)
         token = _read_alias.set(random.choice(replicas))
         try:
-            return get_response(request)
+            response = get_response(request)
         finally:
             _read_alias.reset(token)
+        if getattr(request, "replica_failed", None):
+            return get_response(request)  # a GET again, from the primary
+        return response
 
     return middleware

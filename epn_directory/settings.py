@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address, as the trusted reverse proxies report it.
+    "epn_directory.clients.client_address",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag on every page, and "304 Not Modified" when the browser already has it.
@@ -150,7 +152,12 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hour
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
+# The client's address (epn_directory/clients.py): behind TRUSTED_PROXIES reverse
+# proxies (1 with BEHIND_TLS_PROXY), taken from X-Forwarded-For as they append it.
+TRUSTED_PROXIES = int(
+    os.environ.get("TRUSTED_PROXIES", "1" if env_bool("BEHIND_TLS_PROXY") else "0")
+)
+AXES_CLIENT_IP_CALLABLE = "epn_directory.clients.remote_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 # Notifications to coordinators (citizens' suggestions). Without a mail server,
@@ -205,10 +212,29 @@ if os.environ.get("GEOS_LIBRARY_PATH"):
 # (places/caching.py), so that a change shows at once; the time only bounds memory.
 # With several app servers, give them one cache: REDIS_URL (e.g.
 # redis://cache.internal:6379/0). Without it, each process keeps its own.
+# Redis unreachable is not an outage: django-redis then answers "not cached"
+# (logged), pages are computed, and /healthz says the cache is down.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            # A Redis that does not answer costs a request at most this much per
+            # cache call.
+            "SOCKET_CONNECT_TIMEOUT": 0.3,
+            "SOCKET_TIMEOUT": 0.3,
+        },
+    }
+
+
 CACHES = {
     "default": (
-        {"BACKEND": "epn_directory.cache.RedisCache", "LOCATION": REDIS_URL}
+        redis_cache(REDIS_URL)
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -300,6 +326,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers ask for the health check over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 # With HSTS on, subdomains too and the browsers' preload list, unless told otherwise.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(

@@ -1,23 +1,25 @@
 import functools
 import json
+import uuid
 
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import DatabaseError, connections
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from epn_directory.replicas import read_alias
 
@@ -48,7 +50,7 @@ def filtered_places(request: HttpRequest) -> PlaceFilter:
     return PlaceFilter(request.GET, queryset=Place.objects.published())
 
 
-@require_GET
+@require_safe
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -58,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_page
 def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
@@ -221,7 +223,7 @@ def widen_suggestions(request: HttpRequest, place_filter: PlaceFilter) -> list[t
     return [(label, "?" + query.urlencode()) for label, query in suggestions]
 
 
-@require_GET
+@require_safe
 @public_page
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
@@ -257,7 +259,7 @@ def nearby(place: Place, count: int = 5) -> list[Place]:
     )
 
 
-@require_GET
+@require_safe
 @public_page
 def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A région (`R` + its code: INSEE région and département codes overlap), a
@@ -326,7 +328,7 @@ def children_with_counts(territories, key: str, only_with_places: bool = False) 
 MAP_LIST_SIZE = 20
 
 
-@require_GET
+@require_safe
 @public_page
 def map_page(request: HttpRequest) -> HttpResponse:
     """The map of the filtered places, with the list of the places in view beside
@@ -367,7 +369,7 @@ def render_embed(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "places/map_embed.html", context)
 
 
-@require_GET
+@require_safe
 @public_page
 def map_list(request: HttpRequest) -> HttpResponse:
     """The places in the map's view (`bbox`), as HTML for the list beside the map."""
@@ -400,7 +402,7 @@ def query_without(request: HttpRequest, *names: str) -> str:
     return "?" + params.urlencode() if params else ""
 
 
-@require_GET
+@require_safe
 @gzip_page
 @cached_page
 def places_geojson(request: HttpRequest) -> HttpResponse:
@@ -455,7 +457,7 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered places in the national standard, streamed (large exports too)."""
     response = StreamingHttpResponse(
@@ -467,7 +469,7 @@ def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def robots(request: HttpRequest) -> HttpResponse:
     """Crawlers: the pages of places and territories (listed in the sitemap), not the
     admin, the data endpoints or the endless combinations of filters."""
@@ -492,7 +494,35 @@ def bare_page(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/bare.html", {"title": "Page nue"})
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+@require_safe
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and operators: 200 while the primary database answers
+    (the site serves, perhaps slower: "degraded" when a replica or the cache is
+    down), 503 when it does not; each part's state in `checks`."""
+    checks = {
+        alias: database_state(alias)
+        for alias in ["default", *settings.DATABASE_READ_REPLICAS]
+    }
+    checks["cache"] = cache_state()
+    up = checks["default"] == "ok"
+    state = "ok" if set(checks.values()) == {"ok"} else "degraded" if up else "down"
+    return JsonResponse({"status": state, "checks": checks}, status=200 if up else 503)
+
+
+def database_state(alias: str) -> str:
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1 FROM places_place LIMIT 1")
+    except DatabaseError as error:
+        connections[alias].close()
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def cache_state() -> str:
+    """Whether the shared cache keeps what it is given (a cache that is down
+    answers "not cached" to everything, without an error)."""
+    key, token = "healthz", uuid.uuid4().hex
+    cache.set(key, token, 10)
+    return "ok" if cache.get(key) == token else "error: unreachable"
