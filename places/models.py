@@ -969,8 +969,7 @@ class Place(models.Model):
             return None
 
     def status_now(self) -> hours.Status | None:
-        parsed = self.parsed_hours
-        return hours.status_at(parsed, timezone.now()) if parsed else None
+        return hours.status_now(self.opening_hours, self.lon, self.lat)
 
     def week(self) -> list[hours.Day]:
         parsed = self.parsed_hours

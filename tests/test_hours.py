@@ -82,3 +82,39 @@ def test_week_shows_holidays_as_closed():
     christmas = next(day for day in week if day.date == dt.date(2026, 12, 25))
     assert christmas.intervals == []
     assert week[0].intervals == [(dt.time(9), dt.time(12)), (dt.time(14), dt.time(18))]
+
+
+def test_hours_that_never_close_are_open_without_a_closing_time():
+    """The parser's own next change searches years ahead for these (1.1 s each):
+    the status looks a week ahead at most."""
+    for value in ["Mo-Su 00:00-24:00", "24/7", "Mo-Su 00:00-24:00; PH off"]:
+        status = hours.status_at(hours.parse(value), at(2026, 12, 1, 10, 30))
+        assert (status.is_open, status.next_change, str(status)) == (
+            True,
+            None,
+            "Ouvert",
+        ), value
+
+
+def test_a_change_within_the_week_is_found_across_whole_days():
+    # Open all weekend, from 08:00 on weekdays: on Sunday it closes at midnight.
+    parsed = hours.parse("Mo-Fr 08:00-24:00; Sa-Su 00:00-24:00")
+    status = hours.status_at(parsed, at(2026, 12, 6, 10, 0))  # a Sunday
+    assert status.next_change == at(2026, 12, 7, 0, 0)
+    assert str(status) == "Ouvert · ferme à 00:00"
+    # Closed on Christmas only: a week before, open, no closing time shown.
+    assert (
+        hours.status_at(
+            hours.parse("Mo-Su 00:00-24:00; Dec 25 off"), at(2026, 12, 10, 9, 0)
+        ).next_change
+        is None
+    )
+
+
+def test_a_listing_of_places_that_never_close_says_open_on_each_card(client, db):
+    from .factories import PlaceFactory
+
+    for n in range(20):
+        PlaceFactory(name=f"Borne {n}", opening_hours="Mo-Su 00:00-24:00")
+    page = client.get("/lieux/?ou=Rennes").content.decode()
+    assert page.count("open-status--open") == 20
