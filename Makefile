@@ -13,7 +13,7 @@ STAMPS   := .make
 
 run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 PYTHON=$(PY) scripts/with-worker.sh $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install db lint check-migrations
 	$(VENV)/bin/pytest
@@ -63,11 +63,12 @@ lint: $(STAMPS)/python
 check-migrations: $(STAMPS)/python
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
-# Production-like serving: hashed, compressed static files and gunicorn.
+# Production-like serving: hashed, compressed static files, gunicorn (threaded
+# workers, gunicorn.conf.py) and the task worker.
 serve: install db
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
-	$(VENV)/bin/gunicorn epn_directory.wsgi --bind $(HOST):$(PORT) --workers 3
+	PYTHON=$(PY) scripts/with-worker.sh $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 # Create an administrator account for the local admin (asks for a password).
 admin: install db

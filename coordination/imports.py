@@ -1,27 +1,23 @@
-"""Importing a partner's file from the admin: the dry-run report first, then the
-import once confirmed. A coordinator's import applies only the rows whose commune
-lies in their territory; the others are reported, with their line."""
-
-import shutil
-import tempfile
-import uuid
-from pathlib import Path
+"""Importing a partner's file from the admin: the file is sent and kept in the
+database, the task worker checks it (nothing is written), the coordinator reads the
+report and confirms, the worker imports it; the job's page follows its progress.
+A coordinator's import applies only the rows of their territory (tasks.py); each
+job is seen and confirmed only by whoever sent it."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from places.exchange.importer import import_places
-from places.exchange.reader import FileRefused
-from places.models import Territory
+from .models import ImportJob
+from .tasks import apply_import, check_import, forget_old_jobs
 
-from .roles import scoped
-
-UPLOADS = Path(tempfile.gettempdir()) / "epn-imports"
-SESSION_KEY = "pending_imports"
+State = ImportJob.State
 
 
 class ImportForm(forms.Form):
@@ -36,19 +32,26 @@ class ImportForm(forms.Form):
         help_text=_("Par exemple le nom du réseau ; sinon, la colonne « source »."),
     )
 
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_MEGABYTES * 2**20
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _(
+                    "Fichier trop gros : %(limit)s au plus, celui-ci fait %(size)s. "
+                    "Découpez-le, ou demandez à l’administration nationale de "
+                    "l’importer en ligne de commande."
+                )
+                % {
+                    "limit": f"{settings.IMPORT_MAX_MEGABYTES} Mo",
+                    "size": f"{number_format(upload.size / 2**20, 1)} Mo",
+                }
+            )
+        return upload
 
-def communes_of(user) -> set[int] | None:
-    """The ids of the communes a user may import into (None: all of them)."""
-    communes = Territory.objects.filter(level__in=["commune", "arrondissement"])
-    narrowed = scoped(communes, user, "")
-    if narrowed is communes:
-        return None
-    return set(narrowed.values_list("pk", flat=True))
 
-
-class ImportView(View):
+class AdminImportMixin:
     model_admin = None
-    template_name = "admin/places/place/import.html"
 
     def dispatch(self, request, *args, **kwargs):
         admin = self.model_admin
@@ -58,76 +61,83 @@ class ImportView(View):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def context(self, request, **extra):
-        return {
+    def render(self, request, template: str, **extra):
+        context = {
             **self.model_admin.admin_site.each_context(request),
             "opts": self.model_admin.model._meta,
             "title": _("Importer un fichier de lieux"),
             **extra,
         }
+        return render(request, template, context)
 
-    def get(self, request):
-        return render(
-            request, self.template_name, self.context(request, form=ImportForm())
+
+class ImportView(AdminImportMixin, View):
+    """The form, and the user's recent imports."""
+
+    def get(self, request, form=None):
+        return self.render(
+            request,
+            "admin/places/place/import.html",
+            form=form or ImportForm(),
+            jobs=ImportJob.objects.filter(user=request.user).defer("content")[:10],
         )
 
     def post(self, request):
-        if "token" in request.POST:
-            return self.confirm(request, request.POST["token"])
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, self.context(request, form=form))
-        token = uuid.uuid4().hex
-        folder = UPLOADS / token
-        folder.mkdir(parents=True)
+            return self.get(request, form)
         upload = form.cleaned_data["file"]
-        path = folder / Path(upload.name).name
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        source = form.cleaned_data["source"] or None
-        report = self.run(request, path, source, dry_run=True)
-        if report is None:
-            shutil.rmtree(folder, ignore_errors=True)
-            return render(request, self.template_name, self.context(request, form=form))
-        pending = request.session.get(SESSION_KEY, {})
-        pending[token] = {"path": str(path), "source": source}
-        request.session[SESSION_KEY] = pending
-        return render(
+        forget_old_jobs()
+        job = ImportJob.objects.create(
+            user=request.user,
+            file_name=upload.name[:255],
+            content=b"".join(upload.chunks()),
+            source=form.cleaned_data["source"],
+        )
+        check_import.enqueue(job.pk)
+        return redirect("admin:places_place_import_job", pk=job.pk)
+
+
+class JobView(AdminImportMixin, View):
+    """One import: its progress, its reports, and the confirmation."""
+
+    def job(self, request, pk: int) -> ImportJob:
+        try:
+            return ImportJob.objects.defer("content").get(pk=pk, user=request.user)
+        except ImportJob.DoesNotExist:
+            raise Http404 from None
+
+    def get(self, request, pk: int):
+        job = self.job(request, pk)
+        if request.GET.get("format") == "json":  # for the page's progress script
+            return JsonResponse(
+                {
+                    "state": job.state,
+                    "label": job.get_state_display(),
+                    "done": job.rows_done,
+                    "total": job.rows_total,
+                }
+            )
+        return self.render(
             request,
-            self.template_name,
-            self.context(request, report=report, token=token, dry_run=True),
+            "admin/places/place/import_job.html",
+            job=job,
+            running=job.state in ImportJob.RUNNING,
+            report=job.report or job.check_report,
         )
 
-    def confirm(self, request, token: str):
-        pending = request.session.get(SESSION_KEY, {})
-        entry = pending.pop(token, None)
-        request.session[SESSION_KEY] = pending
-        if entry is None:  # not this session's file, or already imported
-            messages.error(
-                request, _("Import introuvable : envoyez le fichier à nouveau.")
+    def post(self, request, pk: int):
+        job = self.job(request, pk)
+        if "confirm" in request.POST:
+            # From "checked" to "importing" once only, whatever the server.
+            if ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
+                state=State.IMPORTING, rows_done=0
+            ):
+                apply_import.enqueue(job.pk)
+            else:
+                messages.error(request, _("Cet import n’attend plus de confirmation."))
+        elif "cancel" in request.POST:
+            ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
+                state=State.CANCELLED, content=b""
             )
-            return redirect("admin:places_place_import")
-        path = Path(entry["path"])
-        try:
-            report = self.run(request, path, entry["source"], dry_run=False)
-        finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
-        return render(
-            request,
-            self.template_name,
-            self.context(request, report=report, dry_run=False),
-        )
-
-    def run(self, request, path: Path, source: str | None, dry_run: bool):
-        try:
-            return import_places(
-                str(path),
-                source_name=source,
-                dry_run=dry_run,
-                communes=communes_of(request.user),
-                user=request.user,
-            )
-        except FileRefused as refusal:
-            messages.error(request, _("Fichier refusé : %s") % refusal)
-            return None
+        return redirect("admin:places_place_import_job", pk=job.pk)

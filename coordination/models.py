@@ -102,3 +102,62 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.place} — {self.get_field_display()}"
+
+
+class ImportJob(models.Model):
+    """A partner's file imported from the admin. The file is kept here, not in one
+    server's temporary folder, so that any app server shows and confirms it; the
+    task worker checks it (a dry run) and, once confirmed, imports it, writing its
+    progress and reports here (coordination/tasks.py). The file itself is dropped
+    once it is no longer needed."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("vérification en cours")
+        CHECKED = "checked", _("vérifié, à confirmer")
+        IMPORTING = "importing", _("import en cours")
+        DONE = "done", _("importé")
+        REFUSED = "refused", _("fichier refusé")
+        FAILED = "failed", _("échec, rien n’a changé")
+        CANCELLED = "cancelled", _("annulé")
+
+    RUNNING = (State.CHECKING, State.IMPORTING)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("importé par"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    file_name = models.CharField(_("fichier"), max_length=255)
+    content = models.BinaryField(_("contenu du fichier"), blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    state = models.CharField(
+        _("état"), max_length=10, choices=State, default=State.CHECKING
+    )
+    rows_done = models.PositiveIntegerField(_("lignes lues"), default=0)
+    rows_total = models.PositiveIntegerField(_("lignes"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    check_report = models.JSONField(_("rapport de vérification"), null=True)
+    report = models.JSONField(_("rapport d’import"), null=True)
+    created_at = models.DateTimeField(_("envoyé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import de fichier")
+        verbose_name_plural = _("imports de fichiers")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=[
+                        "checking", "checked", "importing", "done", "refused",
+                        "failed", "cancelled",
+                    ]
+                ),
+                name="importjob_state_valid",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.file_name

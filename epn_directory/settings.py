@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "places",
     "coordination",
 ]
@@ -173,6 +175,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Annuaire des lieux numériques <ne-pas-repondre@localhost>"
 )
+# Work done outside the requests (imports from the admin): queued in the database,
+# run by `manage.py db_worker` (django-tasks, the backport of Django 6's tasks).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Files coordinators may import from the admin: at most this many megabytes.
+IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "50"))
+
 # Citizens' suggestions: at most this many per hour from one address.
 SUGGESTIONS_PER_HOUR = int(os.environ.get("SUGGESTIONS_PER_HOUR", "5"))
 

@@ -344,14 +344,19 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         ]
 
     def import_urls(self):
-        from coordination.imports import ImportView
+        from coordination.imports import ImportView, JobView
 
         return [
             path(
                 "importer/",
                 self.admin_site.admin_view(ImportView.as_view(model_admin=self)),
                 name="places_place_import",
-            )
+            ),
+            path(
+                "importer/<int:pk>/",
+                self.admin_site.admin_view(JobView.as_view(model_admin=self)),
+                name="places_place_import_job",
+            ),
         ]
 
     def hours_preview(self, request):

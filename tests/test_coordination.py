@@ -205,43 +205,6 @@ def test_only_national_administrators_manage_coordinators(bretagne):
     assert bretagne.get("/admin/coordination/coordinator/").status_code == 403
 
 
-# Imports from the admin.
-
-CSV = "\n".join(
-    [
-        "id,nom,commune,code_postal,code_insee,adresse,latitude,longitude,source",
-        "r1,Atelier de Rennes,Rennes,35000,35238,1 rue A,48.11,-1.68,partenaire",
-        "n1,Atelier de Nice,Nice,06000,06088,1 rue B,43.70,7.26,partenaire",
-    ]
-)
-
-
-def test_an_admin_import_applies_only_the_rows_of_the_territory(bretagne, tmp_path):
-    upload = tmp_path / "partenaire.csv"
-    upload.write_text(CSV)
-    with upload.open("rb") as file:
-        check = bretagne.post(
-            f"{PLACES}importer/", {"file": file, "source": "partenaire"}
-        )
-    html = check.content.decode()
-    assert check.status_code == 200 and "rien n’est encore enregistré" in html
-    assert "hors de votre territoire" in html and "Atelier de Nice" in html
-    assert not Place.objects.filter(source="partenaire").exists()  # a dry run
-    token = BeautifulSoup(html, "html.parser").find("input", {"name": "token"})["value"]
-    done = bretagne.post(f"{PLACES}importer/", {"token": token})
-    assert "Import terminé" in done.content.decode()
-    assert list(
-        Place.objects.filter(source="partenaire").values_list("name", flat=True)
-    ) == ["Atelier de Rennes"]
-    # In the place's history: who imported it, from which file.
-    record = Place.objects.get(source="partenaire").history.get()
-    assert (record.history_type, record.history_user) == ("+", bretagne.user)
-    assert record.history_change_reason == "import : partenaire.csv"
-    # The same confirmation cannot be replayed, nor used by another session.
-    again = bretagne.post(f"{PLACES}importer/", {"token": token})
-    assert again.status_code == 302
-
-
 def test_staff_without_the_right_to_add_places_cannot_import():
     user = User.objects.create_user("lecteur", password="x", is_staff=True)
     client = Client()

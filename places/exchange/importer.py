@@ -8,6 +8,7 @@ if something changed (upsert on `(source, source_id)`).
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from ..openings import refresh_openings
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
 
+PROGRESS_EVERY = 250  # rows between two calls of `on_progress`
 # What a coordinator's import says of a row it may not write, whatever the reason
 # (its commune, or a place of that id elsewhere): nothing about other territories.
 OUT_OF_SCOPE = "hors de votre territoire"
@@ -116,17 +118,20 @@ def import_places(
     progress: bool = False,
     communes: set[int] | None = None,
     user=None,
+    content: bytes | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import `source` (a path or URL); see the module docstring. Raises `FileRefused`
-    (from the reader) when the file cannot be read at all. With `communes` (a
-    coordinator's scope), a row whose commune is not one of them is rejected. `user`
-    (the admin's) is recorded in the places' history."""
+    """Import `source` (a path or URL; or its name, with its `content`); see the
+    module docstring. Raises `FileRefused` (from the reader) when the file cannot be
+    read at all. With `communes` (a coordinator's scope), a row whose commune is not
+    one of them is rejected. `user` (the admin's) is recorded in the places'
+    history. `on_progress(rows read, rows)` is called as rows are read."""
     if close_missing and not source_name:
         # Without one named source, "missing" would reach into other partners' places.
         raise ValueError("--close-missing needs --source.")
     started = time.monotonic()
     report = ImportReport(source=source, dry_run=dry_run)
-    table = read_table(source, fmt)
+    table = read_table(source, fmt, content)
     report.format, report.version, report.encoding = (
         table.format,
         table.version,
@@ -150,9 +155,11 @@ def import_places(
     references = References(postal_codes, insee_codes - {""})
     reader = RowReader(references, table.version, source_name, table.name)
     records: dict[tuple[str, str], Record] = {}
-    for line, cells in tqdm(
-        table.rows, disable=not progress, unit=" lignes", desc="Lecture"
+    for done, (line, cells) in enumerate(
+        tqdm(table.rows, disable=not progress, unit=" lignes", desc="Lecture")
     ):
+        if on_progress and done % PROGRESS_EVERY == 0:
+            on_progress(done, len(table.rows))
         try:
             record = reader.read(line, cells)
             if communes is not None and record.fields["commune_id"] not in communes:
@@ -191,6 +198,8 @@ def import_places(
                 )
             )
 
+    if on_progress:
+        on_progress(len(table.rows), len(table.rows))
     sources = {source_name} if source_name else {key[0] for key in records}
     try:
         with transaction.atomic():

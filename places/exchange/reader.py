@@ -242,8 +242,10 @@ def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
     return rows, refused
 
 
-def read_table(source: str, fmt: str = "auto") -> Table:
-    data, name = fetch(source)
+def read_table(source: str, fmt: str = "auto", content: bytes | None = None) -> Table:
+    """The rows of `source` (a path or URL), or of `content` when given (a file
+    received otherwise, `source` being its name)."""
+    data, name = (content, Path(source).stem) if content is not None else fetch(source)
     if len(data) > MAX_BYTES:
         raise FileRefused(f"Fichier trop gros (plus de {MAX_BYTES // 2**20} Mo).")
     text, encoding = decode(data)

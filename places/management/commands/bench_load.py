@@ -97,7 +97,8 @@ class Command(BaseCommand):
             server = subprocess.Popen(
                 [
                     str(Path(sys.executable).parent / "gunicorn"),
-                    "epn_directory.wsgi",
+                    "-c",
+                    "gunicorn.conf.py",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",
@@ -249,7 +250,7 @@ class Command(BaseCommand):
 
     def report(self, rows, workers, connections, rounds, target):
         lines = [
-            f"gunicorn, {workers} sync workers, cache: {self.cache}; wrk, "
+            f"gunicorn (gunicorn.conf.py), {workers} workers, cache: {self.cache}; wrk, "
             f"{connections} connections, on the same {os.cpu_count()}-core machine. "
             f"The bare page, place pages and listings run in turn, {rounds} rounds; "
             "a ratio is the median of each round's ratio to the bare page of that "

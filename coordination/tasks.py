@@ -1,0 +1,104 @@
+"""Imports from the admin, run by the task worker (`manage.py db_worker`) rather than
+in the request: a large file takes longer than a web server lets a request live.
+Each job is checked (a dry run) and, once its coordinator confirms, imported; its
+progress and reports are written on the `ImportJob` as the work goes."""
+
+import datetime as dt
+import logging
+
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+from places.exchange.importer import import_places
+from places.exchange.reader import FileRefused
+from places.models import Territory
+
+from .models import ImportJob
+from .roles import scoped
+
+log = logging.getLogger(__name__)
+State = ImportJob.State
+# A checked file not confirmed within this time is dropped; reports are kept this
+# long after the job.
+UNCONFIRMED_DAYS = 2
+KEPT_DAYS = 60
+
+
+def communes_of(user) -> set[int] | None:
+    """The ids of the communes a user may import into (None: all of them)."""
+    communes = Territory.objects.filter(level__in=["commune", "arrondissement"])
+    narrowed = scoped(communes, user, "")
+    if narrowed is communes:
+        return None
+    return set(narrowed.values_list("pk", flat=True))
+
+
+@task()
+def check_import(job_id: int) -> None:
+    run(job_id, dry_run=True)
+
+
+@task()
+def apply_import(job_id: int) -> None:
+    run(job_id, dry_run=False)
+
+
+def run(job_id: int, dry_run: bool) -> None:
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.state != (State.CHECKING if dry_run else State.IMPORTING):
+        return  # cancelled meanwhile, or already done
+
+    def progress(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            rows_done=done, rows_total=total, updated_at=timezone.now()
+        )
+
+    try:
+        report = import_places(
+            job.file_name,
+            content=bytes(job.content),
+            source_name=job.source or None,
+            dry_run=dry_run,
+            # The coordinator's scope when the work is done, not when it was asked.
+            communes=communes_of(job.user),
+            user=job.user,
+            on_progress=progress,
+        )
+    except FileRefused as refusal:
+        finish(job, State.REFUSED, message=str(refusal))
+    except Exception:
+        log.exception("Import job %s failed", job.pk)
+        finish(job, State.FAILED)
+        raise  # the worker records the task as failed too
+    else:
+        if dry_run:
+            job.check_report = report.as_dict()
+            finish(job, State.CHECKED)
+        else:
+            job.report = report.as_dict()
+            finish(job, State.DONE)
+
+
+def finish(job: ImportJob, state: str, message: str = "") -> None:
+    job.state, job.message = state, message
+    if state != State.CHECKED:
+        job.content = b""  # nothing more to do with the file
+    # Not the progress, written meanwhile by `progress`.
+    job.save(
+        update_fields=[
+            "state", "message", "content", "check_report", "report", "updated_at"
+        ]
+    )  # fmt: skip
+
+
+def forget_old_jobs() -> None:
+    """Drop files left unconfirmed, and jobs older than KEPT_DAYS."""
+    now = timezone.now()
+    ImportJob.objects.filter(
+        state=State.CHECKED, updated_at__lt=now - dt.timedelta(days=UNCONFIRMED_DAYS)
+    ).update(state=State.CANCELLED, content=b"")
+    ImportJob.objects.filter(
+        Q(created_at__lt=now - dt.timedelta(days=KEPT_DAYS))
+        & ~Q(state__in=ImportJob.RUNNING)
+    ).delete()

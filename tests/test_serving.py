@@ -1,0 +1,124 @@
+"""Serving as production does (gunicorn.conf.py): long responses to slow clients
+complete, whatever gunicorn's timeout."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from places.exchange.importer import import_places
+
+from .test_import import v1_row, write_csv
+
+ROWS = 4000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(committed_rennes):
+    """gunicorn with the project's configuration on the test database, its
+    timeout cut to 2 seconds: a response that held a worker longer was cut."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "tests-only-" + "k" * 40,
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/"
+        + connection.settings_dict["NAME"],
+        "DATABASE_REPLICA_URLS": "",
+        "REDIS_URL": "",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "2",
+            "--log-level",
+            "warning",
+        ],  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)  # not up yet
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def slow_download(port: int, path: str, pause: float) -> bytes:
+    """Read a little, wait `pause` seconds (the server's send buffer fills and its
+    thread blocks), then read the rest."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    # A small receive window, set before connecting: the server's send buffer
+    # (4 MB at most here) then fills long before the export's end.
+    conn.sock = socket.socket()
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    conn.sock.settimeout(60)
+    conn.sock.connect(("127.0.0.1", port))
+    conn.request("GET", path)
+    response = conn.getresponse()
+    assert response.status == 200
+    first = response.read(16384)
+    time.sleep(pause)  # a slow client, on purpose: not a wait for the server
+    try:
+        return first + response.read()
+    finally:
+        conn.close()
+
+
+def test_full_exports_complete_for_slow_clients(gunicorn, tmp_path):
+    rows = [
+        v1_row(
+            id=f"l{n}",
+            nom=f"Espace {n}",
+            presentation_detail="Texte. " * 80,
+            latitude=f"{48.0 + n / 10000:.4f}",  # apart: no duplicates to report
+        )
+        for n in range(ROWS)
+    ]
+    import_places(write_csv(tmp_path / "many.csv", rows), source_name="hub")
+    bodies: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def download():
+        try:
+            bodies.append(slow_download(gunicorn, "/export/lieux.json", pause=5))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    clients = [threading.Thread(target=download) for _ in range(2)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    assert errors == []
+    assert [len(json.loads(body)) for body in bodies] == [ROWS, ROWS]
