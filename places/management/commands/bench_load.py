@@ -250,7 +250,7 @@ class Command(BaseCommand):
 
     def report(self, rows, workers, connections, rounds, target):
         lines = [
-            f"gunicorn (gunicorn.conf.py), {workers} workers, cache: {self.cache}; wrk, "
+            f"gunicorn.conf.py, {workers} workers, cache: {self.cache}; wrk, "
             f"{connections} connections, on the same {os.cpu_count()}-core machine. "
             f"The bare page, place pages and listings run in turn, {rounds} rounds; "
             "a ratio is the median of each round's ratio to the bare page of that "
