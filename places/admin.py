@@ -82,16 +82,19 @@ class TerritoryAdmin(LeafletGeoAdmin):
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
-        # The place form's commune autocomplete offers communes and arrondissements.
         queryset, may_have_duplicates = super().get_search_results(
             request, queryset, search_term
         )
-        if request.GET.get("model_name") == "place":
-            queryset = queryset.filter(
-                level__in=["commune", "arrondissement"]
-            ).order_by("-population")
-            # A coordinator is offered the communes of their territory only.
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            # Every autocomplete of territories offers a coordinator their own
+            # territory only, whatever the parameters say.
             queryset = scoped(queryset, request.user, "")
+            # The place form's commune: communes and arrondissements, largest first.
+            # (Django reads `model_name` without regard to case: so does this.)
+            if request.GET.get("model_name", "").lower() == "place":
+                queryset = queryset.filter(
+                    level__in=["commune", "arrondissement"]
+                ).order_by("-population")
         return queryset, may_have_duplicates
 
 

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,4 +15,8 @@ class PlacesConfig(AppConfig):
     verbose_name = _("Annuaire des lieux")
 
     def ready(self):
-        pre_save.connect(no_history_for_fixtures, sender=self.get_model("Place"))
+        from .openings import refresh_after_save
+
+        place = self.get_model("Place")
+        pre_save.connect(no_history_for_fixtures, sender=place)
+        post_save.connect(refresh_after_save, sender=place)

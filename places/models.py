@@ -40,7 +40,6 @@ from django.db.models.functions import Lower, Now
 from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -958,9 +957,10 @@ class Place(models.Model):
     def lat(self) -> float | None:
         return self.location.y if self.location else None
 
-    @cached_property
+    @property
     def parsed_hours(self):
-        """The parsed opening hours, or None when absent or invalid."""
+        """The parsed opening hours, or None when absent or invalid (parsed again
+        each time: the hours may have changed since)."""
         if not self.opening_hours:
             return None
         try:

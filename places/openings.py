@@ -65,3 +65,14 @@ def refresh_openings(
                     copy.write_row((pk, f"[{begin.isoformat()},{end.isoformat()})"))
                     count += 1
     return count
+
+
+def refresh_after_save(sender, instance, raw=False, using="default", **kwargs):
+    """Every save of a place (the admin's form, an accepted suggestion, a revert from
+    the history…) refreshes its opening periods once its transaction commits: "open
+    now" is right at once, not after the nightly refresh. Fixtures are left to the
+    command that loads them (setup_directory refreshes everything)."""
+    if raw:
+        return
+    pk = instance.pk
+    transaction.on_commit(lambda: refresh_openings([pk]), using=using)

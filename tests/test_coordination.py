@@ -138,13 +138,16 @@ def test_a_bulk_action_reaching_outside_the_territory_is_refused_whole(
     assert (last.status, last.history_user) == ("draft", bretagne.user)
 
 
-def test_the_commune_autocomplete_offers_only_the_territory_s_communes(bretagne):
+@pytest.mark.parametrize("model_name", ["place", "Place", "PLACE"])
+def test_the_commune_autocomplete_offers_only_the_territory_s_communes(
+    bretagne, model_name
+):
     def names(term):
         response = bretagne.get(
             "/admin/autocomplete/",
             {
                 "app_label": "places",
-                "model_name": "place",
+                "model_name": model_name,
                 "field_name": "commune",
                 "term": term,
             },

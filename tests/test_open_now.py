@@ -87,3 +87,38 @@ def test_open_now_filter(client, places):
     response = client.get("/lieux/?ouvert=1")
     assert response.status_code == 200
     assert "ouvert" in response.content.decode().lower()
+
+
+def open_now(place) -> bool:
+    from django.utils import timezone
+
+    return Place.objects.open_at(timezone.now()).filter(pk=place.pk).exists()
+
+
+def test_a_save_refreshes_the_place_s_opening_periods_on_commit(
+    django_capture_on_commit_callbacks,
+):
+    place = PlaceFactory(name="Bientôt ouvert", opening_hours="")
+    with django_capture_on_commit_callbacks(execute=True):
+        place.opening_hours = "24/7"
+        place.save()
+    assert open_now(place)
+    with django_capture_on_commit_callbacks(execute=True):
+        place.opening_hours = ""
+        place.save()
+    assert not open_now(place)
+
+
+def test_an_accepted_hours_suggestion_shows_at_once(django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import User
+
+    from coordination.models import Suggestion
+    from coordination.suggestions import accept
+
+    place = PlaceFactory(name="Horaires corrigés", opening_hours="")
+    suggestion = Suggestion.objects.create(
+        place=place, field="opening_hours", proposed_value="24/7"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        accept(suggestion, User.objects.create_user("coordination"))
+    assert open_now(place)
