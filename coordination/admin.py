@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -6,10 +7,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from places.widgets import OpeningHoursWidget
+
 from .models import Coordinator, Suggestion
 from .roles import GROUP_NAME, is_national
 from .scope import ScopedAdminMixin
-from .suggestions import accept, decide
+from .suggestions import accept, decide, value_to_apply
 
 
 @admin.register(Coordinator)
@@ -53,11 +56,33 @@ class CoordinatorAdmin(admin.ModelAdmin):
         user.groups.add(Group.objects.get(name=GROUP_NAME))
 
 
+class SuggestionForm(forms.ModelForm):
+    """The value to apply, which the coordinator may correct first (for hours,
+    with the hours editor and its preview)."""
+
+    class Meta:
+        model = Suggestion
+        fields = ["applied_value"]
+        widgets = {"applied_value": forms.TextInput(attrs={"class": "vLargeTextField"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggestion = self.instance
+        field = self.fields.get("applied_value")  # read-only once decided
+        if field is None:
+            return
+        if suggestion.field == Suggestion.Field.OPENING_HOURS:
+            field.widget = OpeningHoursWidget()
+        if not suggestion.applied_value:
+            self.initial["applied_value"] = value_to_apply(suggestion)
+
+
 @admin.register(Suggestion)
 class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The queue of citizens' suggestions, each coordinator seeing their territory's."""
 
     commune_path = "place__commune__"
+    form = SuggestionForm
     change_form_template = "admin/coordination/suggestion/change_form.html"
     list_display = ["place", "field", "proposed_value", "status", "created_at"]
     list_filter = ["status", "field"]
@@ -69,6 +94,7 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "field",
         "current_value",
         "proposed_value",
+        "applied_value",
         "comment",
         "email",
         "status",
@@ -76,7 +102,10 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "decided_by",
         "decided_at",
     ]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = obj is not None and obj.status == Suggestion.Status.PENDING
+        return [name for name in self.fields if name != "applied_value" or not editable]
 
     def has_add_permission(self, request):
         return False  # they come from the public pages
@@ -104,11 +133,15 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
             self.message_user(request, _("Suggestion acceptée et appliquée."))
             return HttpResponseRedirect("../")
-        if "_reject" in request.POST:
-            if obj.status == Suggestion.Status.PENDING:
-                decide(obj, request.user, Suggestion.Status.REJECTED)
-                self.message_user(request, _("Suggestion refusée."))
-            return HttpResponseRedirect("../")
+        for button, status, message in [
+            ("_handled", Suggestion.Status.HANDLED, _("Suggestion traitée à la main.")),
+            ("_reject", Suggestion.Status.REJECTED, _("Suggestion refusée.")),
+        ]:
+            if button in request.POST:
+                if obj.status == Suggestion.Status.PENDING:
+                    decide(obj, request.user, status)
+                    self.message_user(request, message)
+                return HttpResponseRedirect("../")
         return super().response_change(request, obj)
 
     @admin.action(description=_("Refuser les suggestions sélectionnées"))

@@ -61,6 +61,7 @@ class Suggestion(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("à traiter")
         ACCEPTED = "accepted", _("acceptée")
+        HANDLED = "handled", _("traitée à la main")
         REJECTED = "rejected", _("refusée")
 
     place = models.ForeignKey(
@@ -72,6 +73,14 @@ class Suggestion(models.Model):
     field = models.CharField(_("ce qui est faux"), max_length=20, choices=Field)
     current_value = models.TextField(_("valeur affichée alors"), blank=True)
     proposed_value = models.CharField(_("valeur proposée"), max_length=500, blank=True)
+    applied_value = models.CharField(
+        _("valeur à appliquer"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "La valeur proposée, corrigée au besoin : c’est elle qui est appliquée."
+        ),
+    )
     comment = models.TextField(_("précisions"), max_length=1000, blank=True)
     email = models.EmailField(_("adresse électronique"), blank=True)
     status = models.CharField(
@@ -95,7 +104,7 @@ class Suggestion(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "accepted", "rejected"]),
+                condition=Q(status__in=["pending", "accepted", "handled", "rejected"]),
                 name="suggestion_status_valid",
             )
         ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from places import hours
 from places.exchange.rows import e164_number
 from places.models import Place
 
@@ -56,14 +57,27 @@ def notify(suggestion: Suggestion, request) -> list[str]:
     return recipients
 
 
+def value_to_apply(suggestion: Suggestion) -> str:
+    """What a coordinator is offered to apply: the citizen's value, hours written
+    as people write them ("lundi 9h-12h") read into OSM hours when possible."""
+    value = suggestion.proposed_value.strip()
+    if suggestion.field == Field.OPENING_HOURS:
+        return hours.from_french(value) or value
+    return value
+
+
 def accept(suggestion: Suggestion, user) -> None:
-    """Apply the suggestion to its place (recorded in the history under `user`).
-    Raises ValidationError, with nothing changed, when the value does not fit."""
+    """Apply the suggestion's value to its place (the coordinator's
+    `applied_value`, else the citizen's, hours read as `value_to_apply` does),
+    recorded in the history under `user`. Raises ValidationError, with nothing
+    changed, when the value does not fit."""
     if suggestion.status != Suggestion.Status.PENDING:
         raise ValidationError(_("Cette suggestion a déjà été traitée."))
     place = suggestion.place
-    value = suggestion.proposed_value.strip()
+    value = suggestion.applied_value.strip() or value_to_apply(suggestion)
     field = suggestion.field
+    if field == Field.OPENING_HOURS:
+        value = hours.from_french(value) or value
     if field == Field.CLOSED:
         place.status = Place.Status.CLOSED
     elif field == Field.PHONE:
@@ -82,6 +96,8 @@ def accept(suggestion: Suggestion, user) -> None:
     with transaction.atomic():
         if field != Field.OTHER:
             place.save()
+        suggestion.applied_value = value
+        suggestion.save(update_fields=["applied_value"])
         decide(suggestion, user, Suggestion.Status.ACCEPTED)
 
 

@@ -6,6 +6,7 @@ place's coordinates say otherwise (overseas places get their own zone and holida
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -155,3 +156,93 @@ def status_now(value: str, lon: float | None, lat: float | None) -> Status | Non
         return None
     minute = timezone.now().replace(second=0, microsecond=0)
     return _status(value, lon, lat, minute)
+
+
+DAY_CODES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+FRENCH_DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+FRENCH_TOKEN = re.compile(
+    r"\b(?P<day>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|lun|mar|mer|jeu|ven|sam|dim)s?\b"
+    r"|(?P<time>(?P<h1>\d{1,2})\s*(?:h|:)\s*(?P<m1>\d{2})?\s*(?:-|–|à|a)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:h|:)?\s*(?P<m2>\d{2})?)"
+    r"|(?P<through>\bau\b|-|–|\bà\b)"
+)
+
+
+def from_french(text: str) -> str | None:
+    """OSM hours from what people write: "lundi 9h-12h", "du lundi au vendredi de
+    9h à 12h et de 14h à 17h", "mardi et jeudi 14h-18h ; samedi 10h-12h". None when
+    it cannot be read with confidence (the coordinator writes it then)."""
+    rules: list[tuple[list[int], list[str]]] = []
+    days: list[int] = []
+    times: list[str] = []
+    through = False
+    for token in FRENCH_TOKEN.finditer(text.lower()):
+        if token["day"]:
+            if times:
+                rules.append((days, times))
+                days, times = [], []
+            day = FRENCH_DAYS.index(token["day"][:3])
+            if through and days and day > days[-1]:
+                days += range(days[-1] + 1, day + 1)
+            else:
+                days.append(day)
+            through = False
+        elif token["time"]:
+            h1, h2 = int(token["h1"]), int(token["h2"])
+            if not days or h1 > 24 or h2 > 24:
+                return None
+            times.append(f"{h1:02}:{token['m1'] or '00'}-{h2:02}:{token['m2'] or '00'}")
+        else:
+            through = bool(days) and not times
+    if times:
+        rules.append((days, times))
+    if not rules:
+        return None
+    value = "; ".join(f"{day_ranges(d)} {','.join(t)}" for d, t in rules)
+    return value if is_valid(value) else None
+
+
+def day_ranges(days: list[int]) -> str:
+    """[0, 1, 2, 4] → "Mo-We,Fr"."""
+    days = sorted(set(days))
+    groups: list[list[int]] = []
+    for day in days:
+        if groups and day == groups[-1][-1] + 1:
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return ",".join(
+        DAY_CODES[g[0]] + (f"-{DAY_CODES[g[-1]]}" if len(g) > 2 else "")
+        if len(g) != 2
+        else f"{DAY_CODES[g[0]]},{DAY_CODES[g[1]]}"
+        for g in groups
+    )
+
+
+FRENCH_DAY_NAMES = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+                    "dimanche"]  # fmt: skip
+OSM_WORDS = [
+    (re.compile(r"\b(Mo|Tu|We|Th|Fr|Sa|Su)-(Mo|Tu|We|Th|Fr|Sa|Su)\b"),
+     lambda m: f"du {day_name(m[1])} au {day_name(m[2])}"),
+    (re.compile(r"\b(Mo|Tu|We|Th|Fr|Sa|Su)\b"), lambda m: day_name(m[1])),
+    (re.compile(r"\bPH (off|closed)\b"), lambda m: "fermé les jours fériés"),
+    (re.compile(r"\bPH\b"), lambda m: "jours fériés"),
+    (re.compile(r"\b(off|closed)\b"), lambda m: "fermé"),
+    (re.compile(r"24/7"), lambda m: "tous les jours, 24 h sur 24"),
+    (re.compile(r"\s*;\s*"), lambda m: " ; "),
+    (re.compile(r",(?=\S)"), lambda m: ", "),
+]  # fmt: skip
+
+
+def day_name(code: str) -> str:
+    return FRENCH_DAY_NAMES[DAY_CODES.index(code)]
+
+
+def in_words(value: str) -> str:
+    """Hours that do not read as OSM hours, told in French words for citizens:
+    "Mo-Fr 09:00-12:00; Sa 09:00" → "du lundi au vendredi 09:00-12:00 ; samedi
+    09:00". What is not OSM stays as the partner wrote it."""
+    for pattern, words in OSM_WORDS:
+        value = pattern.sub(words, value)
+    return value

@@ -971,6 +971,9 @@ class Place(models.Model):
     def status_now(self) -> hours.Status | None:
         return hours.status_now(self.opening_hours, self.lon, self.lat)
 
+    def hours_in_words(self) -> str:
+        return hours.in_words(self.opening_hours)
+
     def week(self) -> list[hours.Day]:
         parsed = self.parsed_hours
         return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []

@@ -395,7 +395,7 @@ def test_a_citizen_s_correction_reaches_the_coordinator_who_accepts_it(
     log_in(admin, live_server, "coordination-bretagne")
     admin.goto(live_server.url + "/admin/coordination/suggestion/")
     admin.get_by_role("link", name=place.name).first.click()
-    accept = admin.get_by_role("button", name="Accepter et appliquer")
+    accept = admin.get_by_role("button", name="Appliquer la valeur")
     accept.wait_for()
     assert "02 99 12 34 56" in admin.locator("#content").inner_text()
     accept.click()

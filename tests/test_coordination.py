@@ -257,7 +257,7 @@ def test_accepting_a_suggestion_applies_it_and_records_who(client, paca, nice_pl
     )
     suggestion = Suggestion.objects.get()
     url = f"/admin/coordination/suggestion/{suggestion.pk}/change/"
-    assert "Accepter et appliquer" in paca.get(url).content.decode()
+    assert "Appliquer la valeur" in paca.get(url).content.decode()
     assert paca.post(url, {"_accept": "1"}).status_code == 302
     nice_place.refresh_from_db()
     assert nice_place.opening_hours == "Mo-Fr 10:00-17:00"
@@ -279,6 +279,56 @@ def test_a_suggestion_that_does_not_fit_is_not_applied(client, paca, nice_place)
     assert paca.post(url, {"_reject": "1"}).status_code == 302
     suggestion.refresh_from_db()
     assert suggestion.status == Suggestion.Status.REJECTED
+
+
+def test_hours_as_citizens_write_them_are_offered_in_osm_and_applied(
+    client, paca, nice_place
+):
+    """The form's own example, "lundi 9h-12h", was refused as invalid hours."""
+    suggest(client, nice_place, field="opening_hours", proposed_value="lundi 9h-12h")
+    suggestion = Suggestion.objects.get()
+    url = f"/admin/coordination/suggestion/{suggestion.pk}/change/"
+    page = BeautifulSoup(paca.get(url).content, "html.parser")
+    assert page.find("input", {"name": "applied_value"})["value"] == "Mo 09:00-12:00"
+    assert page.find(attrs={"data-hours-editor": True})  # with the hours editor
+    assert (
+        paca.post(url, {"applied_value": "Mo 09:00-12:00", "_accept": "1"}).status_code
+        == 302
+    )
+    nice_place.refresh_from_db()
+    assert nice_place.opening_hours == "Mo 09:00-12:00"
+    suggestion.refresh_from_db()
+    assert (suggestion.status, suggestion.applied_value) == (
+        "accepted",
+        "Mo 09:00-12:00",
+    )
+
+
+def test_the_coordinator_corrects_the_value_before_applying_it(
+    client, paca, nice_place
+):
+    suggest(client, nice_place, field="opening_hours", proposed_value="le matin")
+    suggestion = Suggestion.objects.get()
+    url = f"/admin/coordination/suggestion/{suggestion.pk}/change/"
+    paca.post(url, {"applied_value": "Mo-Fr 09:00-12:00", "_accept": "1"})
+    nice_place.refresh_from_db()
+    assert nice_place.opening_hours == "Mo-Fr 09:00-12:00"
+    assert Suggestion.objects.get().proposed_value == "le matin"  # as written
+
+
+def test_a_suggestion_handled_by_hand_changes_nothing_itself(client, paca, nice_place):
+    suggest(client, nice_place, field="other", comment="Le lieu a déménagé.")
+    suggestion = Suggestion.objects.get()
+    url = f"/admin/coordination/suggestion/{suggestion.pk}/change/"
+    before = nice_place.history.count()
+    response = paca.post(url, {"_handled": "1"}, follow=True)
+    assert "traitée à la main" in response.content.decode()
+    suggestion.refresh_from_db()
+    assert (suggestion.status, suggestion.decided_by) == ("handled", paca.user)
+    assert nice_place.history.count() == before
+    # Decided: the value can no longer be edited nor applied.
+    assert paca.post(url, {"applied_value": "x", "_accept": "1"}).status_code == 302
+    assert Suggestion.objects.get().applied_value == ""
 
 
 def test_the_suggestion_form_is_protected(nice_place):
