@@ -33,7 +33,14 @@ from .filters import (
     facet_counts,
     facet_options,
 )
-from .models import Kind, Place, Source, Territory, kinds_with_counts
+from .models import (
+    Kind,
+    Place,
+    Source,
+    Territory,
+    kinds_with_counts,
+    normalize_name,
+)
 
 PAGE_SIZE = 20
 
@@ -245,18 +252,35 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+NEARBY_CANDIDATES = 25
+
+
 def nearby(place: Place, count: int = 5) -> list[Place]:
-    """The published places nearest to `place`, by the spatial index (KNN)."""
+    """The published places nearest to `place`, nearest first, each once. The
+    spatial index (KNN) gives candidates in degrees, where a degree of longitude is
+    shorter than one of latitude (the index alone put 630 m before 520 m): they are
+    ranked by their real distance. Another record of the place itself, or of a place
+    already listed (the same name and address from another source), is left out."""
     if place.location is None:
         return []
-    return list(
+    candidates = (
         Place.objects.published()
         .exclude(pk=place.pk)
         .filter(location__isnull=False)
         .select_related("commune")
         .annotate(distance=Distance("location", place.location))
-        .order_by(GeometryDistance("location", place.location))[:count]
+        .order_by(GeometryDistance("location", place.location))[:NEARBY_CANDIDATES]
     )
+    seen, found = {same_place(place)}, []
+    for other in sorted(candidates, key=lambda other: other.distance.m):
+        if same_place(other) not in seen:
+            seen.add(same_place(other))
+            found.append(other)
+    return found[:count]
+
+
+def same_place(place: Place) -> tuple:
+    return (normalize_name(place.name), normalize_name(place.address), place.commune_id)
 
 
 @require_safe

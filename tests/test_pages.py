@@ -213,6 +213,25 @@ def test_place_page_lists_nearby_places_nearest_first(client, fablab):
     assert items[1].startswith("Loin") and "km" in items[1]
 
 
+def test_nearby_places_are_in_real_distance_order_each_once(client, fablab):
+    """At 48° N a degree of longitude is two thirds of a degree of latitude: by
+    degrees alone, 520 m north came before 446 m east."""
+    x, y = fablab.location.x, fablab.location.y
+    PlaceFactory(name="Nord", location=Point(x, y + 0.00468, srid=4326))  # 520 m
+    PlaceFactory(name="Est", location=Point(x + 0.0060, y, srid=4326))  # 446 m
+    # The fablab itself, from another source, and a place listed twice.
+    PlaceFactory(name=fablab.name, address=fablab.address, location=fablab.location,
+                 source="autre")  # fmt: skip
+    for source in ("a", "b"):
+        PlaceFactory(name="Cyber-base", address="2 rue X", source=source,
+                     location=Point(x + 0.0001, y + 0.0001, srid=4326))  # fmt: skip
+    nearby = soup(client.get(fablab.get_absolute_url())).find(
+        "section", class_="nearby"
+    )
+    names = [li.a.get_text(strip=True) for li in nearby.find_all("li")]
+    assert names == ["Cyber-base", "Est", "Nord"]
+
+
 def test_invalid_hours_are_shown_verbatim(client):
     place = PlaceFactory(opening_hours="le matin sauf le mardi")
     page = soup(client.get(place.get_absolute_url()))
