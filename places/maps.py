@@ -33,17 +33,6 @@ def cell_size(box: tuple[float, float, float, float], zoom: int) -> float:
     return max(size, (east - west) / MAX_CELLS, (north - south) / MAX_CELLS)
 
 
-def snapped(box: tuple[float, float, float, float], cell: float) -> tuple:
-    """The box widened to whole cells: small pans ask for the same data (cached)."""
-    west, south, east, north = box
-    return (
-        max(-180.0, math.floor(west / cell) * cell),
-        max(-90.0, math.floor(south / cell) * cell),
-        min(180.0, math.ceil(east / cell) * cell),
-        min(90.0, math.ceil(north / cell) * cell),
-    )
-
-
 def bounds(places) -> list[float] | None:
     """[west, south, east, north] of `places` when they fit in metropolitan France
     (a town, a département, a radius…), for the map's first view; else None (the

@@ -432,13 +432,15 @@ def query_without(request: HttpRequest, *names: str) -> str:
 def places_geojson(request: HttpRequest) -> HttpResponse:
     """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
     zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,
-    the whole world. Cached under the data's version, and by browsers for a minute."""
+    the whole world. Exactly the places in view, as the list beside the map shows
+    them: the same count, no marker outside the view. Cached under the data's
+    version, and by browsers for a minute."""
     place_filter = filtered_places(request)
     place_filter.is_valid()
     cleaned = place_filter.form.cleaned_data
     zoom = int(cleaned.get("zoom") or maps.DEFAULT_ZOOM)
-    cell = maps.cell_size(cleaned.get("bbox") or maps.WORLD, zoom)
-    box = maps.snapped(cleaned.get("bbox") or maps.WORLD, cell)
+    box = cleaned.get("bbox") or maps.WORLD
+    cell = maps.cell_size(box, zoom)
     places = (
         place_filter.filter_queryset(Place.objects.published(), without="bbox")
         .filter(location__isnull=False)

@@ -132,3 +132,29 @@ def test_only_the_embed_view_may_be_framed(client, rennes):
     assert "/carte/lieux.geojson?type=fablab" in html
     # The map page offers the code to embed the same view.
     assert "embed=1&amp;amp;type=fablab" in page.content.decode()
+
+
+def test_the_map_and_its_list_count_the_same_places_all_in_view(client, settings):
+    """The map counted the places of a box widened to whole grid cells ("18 lieux
+    sur la carte" when the list beside it showed 11) and drew markers out of view."""
+    for n in range(64):  # a grid of places over Rennes, 500 m apart
+        lon, lat = -1.72 + (n % 8) * 0.0068, 48.09 + (n // 8) * 0.0045
+        PlaceFactory(name=f"Lieu {n}", location=Point(lon, lat, srid=4326))
+    views = [
+        ("-1.70,48.09,-1.66,48.12", 14),
+        ("-1.695,48.102,-1.671,48.117", 15),
+        ("-1.9,48.0,-1.5,48.3", 10),
+        ("-1.6843,48.1061,-1.6747,48.1139", 17),
+    ]
+    for max_places in (300, 5):  # places one by one, or clusters
+        settings.MAP_MAX_PLACES = max_places
+        for bbox, zoom in views:
+            west, south, east, north = map(float, bbox.split(","))
+            data = geojson(client, bbox=bbox, zoom=zoom)
+            listed = client.get("/carte/liste/", {"bbox": bbox, "zoom": zoom})
+            assert f'data-count="{data["count"]}"' in listed.content.decode(), bbox
+            counts = [f["properties"].get("count", 1) for f in data["features"]]
+            assert data["count"] == sum(counts), bbox
+            for feature in data["features"]:
+                lon, lat = feature["geometry"]["coordinates"]
+                assert west <= lon <= east and south <= lat <= north, feature
