@@ -116,4 +116,4 @@ def ensure_coordinators_group(**kwargs) -> None:
     group.permissions.add(*permissions)
 
 
-OUT_OF_SCOPE = _("Ce lieu n’est pas dans votre territoire.")
+OUT_OF_SCOPE = _("Ce lieu est hors de votre territoire.")

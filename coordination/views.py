@@ -1,8 +1,10 @@
 import logging
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from places.models import Place
@@ -56,3 +58,20 @@ def suggest(request, slug: str):
 def thanks(request, slug: str):
     place = get_object_or_404(Place.objects.published(), slug=slug)
     return render(request, "coordination/thanks.html", {"place": place})
+
+
+def permission_denied(request, exception=None):
+    """403 in the site's layout: in the admin's for the admin (a coordinator who
+    follows a link to another territory's place), saying why."""
+    reason = str(exception or "")
+    if request.path.startswith("/admin/"):
+        reason = reason or _(
+            "Cette page concerne un lieu hors de votre territoire, ou demande des "
+            "droits que vous n’avez pas."
+        )
+        context = {**admin.site.each_context(request), "title": _("Accès refusé")}
+        return render(
+            request, "admin/403.html", {**context, "reason": reason}, status=403
+        )
+    reason = reason or _("Vous n’avez pas accès à cette page.")
+    return render(request, "403.html", {"reason": reason}, status=403)

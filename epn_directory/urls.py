@@ -11,3 +11,5 @@ urlpatterns = [
     path("", include("coordination.urls")),
     path("", include("places.urls")),
 ]
+
+handler403 = "coordination.views.permission_denied"

@@ -31,6 +31,7 @@ from .models import (
     SupportMode,
     Territory,
 )
+from .quality import Flag
 from .widgets import OpeningHoursWidget
 
 
@@ -116,33 +117,46 @@ class DepartementFilter(admin.SimpleListFilter):
         return queryset
 
 
+def freshness_conditions() -> list[tuple[str, str, Q]]:
+    """(code, label, condition) of each age of the last check of a place."""
+    now = timezone.now()
+    six, year = now - dt.timedelta(days=183), now - dt.timedelta(days=365)
+    return [
+        ("recent", _("vérifiés depuis moins de 6 mois"), Q(verified_at__gte=six)),
+        ("aging", _("vérifiés il y a 6 à 12 mois"),
+         Q(verified_at__lt=six, verified_at__gte=year)),
+        ("stale", _("non vérifiés depuis 12 mois ou jamais"),
+         Q(verified_at__lt=year) | Q(verified_at=None)),
+    ]  # fmt: skip
+
+
 class FreshnessFilter(admin.SimpleListFilter):
     title = _("vérification")
     parameter_name = "verification"
 
     def lookups(self, request, model_admin):
-        return [
-            ("recent", _("vérifié depuis moins de 6 mois")),
-            ("aging", _("vérifié il y a 6 à 12 mois")),
-            ("stale", _("non vérifié depuis 12 mois ou jamais")),
-        ]
+        return [(code, label) for code, label, _q in freshness_conditions()]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        six = now - dt.timedelta(days=183)
-        if self.value() == "recent":
-            return queryset.filter(verified_at__gte=six)
-        if self.value() == "aging":
-            return queryset.filter(verified_at__lt=six).exclude(stale_condition())
-        if self.value() == "stale":
-            return queryset.filter(stale_condition())
+        for code, _label, condition in freshness_conditions():
+            if self.value() == code:
+                return queryset.filter(condition)
         return queryset
 
 
-def stale_condition() -> Q:
-    """Not verified for 12 months, or never."""
-    year_ago = timezone.now() - dt.timedelta(days=365)
-    return Q(verified_at__lt=year_ago) | Q(verified_at=None)
+class FlagFilter(admin.SimpleListFilter):
+    """Places flagged at import or on save (places/quality.py)."""
+
+    title = _("à vérifier")
+    parameter_name = "signalement"
+
+    def lookups(self, request, model_admin):
+        return Flag.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Flag.values:
+            return queryset.filter(flags__contains=[self.value()])
+        return queryset
 
 
 MISSING = {
@@ -201,6 +215,7 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         "name",
         "commune",
         "status",
+        "flag_list",
         "kind_list",
         "verified_at",
         "data_updated_on",
@@ -210,6 +225,7 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         "status",
         "kinds",
         DepartementFilter,
+        FlagFilter,
         FreshnessFilter,
         MissingFilter,
         "services",
@@ -228,6 +244,7 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     ]
     autocomplete_fields = ["commune"]
     readonly_fields = [
+        "flag_list",
         "created_at",
         "updated_at",
         "unmapped_values",
@@ -239,7 +256,19 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     # short, and read better as checkboxes (see formfield_for_manytomany).
     filter_horizontal = ["structure_types"]
     fieldsets = [
-        (None, {"fields": ["name", "status", "kinds", "summary", "description"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "flag_list",
+                    "name",
+                    "status",
+                    "kinds",
+                    "summary",
+                    "description",
+                ]
+            },
+        ),
         (
             _("Adresse et position"),
             {
@@ -316,6 +345,11 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("kinds")
+
+    @admin.display(description=_("à vérifier"))
+    def flag_list(self, place: Place) -> str:
+        labels = dict(Flag.choices)
+        return "; ".join(str(labels[flag]) for flag in place.flags) or "—"
 
     @admin.display(description=_("types"))
     def kind_list(self, place: Place) -> str:

@@ -8,8 +8,6 @@ properties. The number of features is bounded either way (at most `MAX_CELLS`²
 cells), and so is the size of a response, whatever the number of places.
 """
 
-import math
-
 from django.contrib.gis.db.models import Extent
 from django.db import transaction
 from django.utils import timezone

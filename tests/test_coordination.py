@@ -105,7 +105,12 @@ def test_another_territory_s_place_cannot_be_viewed_or_changed(
     bretagne, nice_place, path
 ):
     url = PLACES + path.format(nice_place.pk)
-    assert bretagne.get(url).status_code == 403
+    refused = bretagne.get(url)
+    assert refused.status_code == 403
+    # In the admin's layout, saying why (not a bare "403 Forbidden").
+    page = BeautifulSoup(refused.content, "html.parser")
+    assert page.select_one("#site-name") and page.select_one(".errornote")
+    assert "hors de votre territoire" in page.select_one(".errornote").get_text()
     assert bretagne.post(url, {"post": "yes", "name": "Piraté"}).status_code == 403
     nice_place.refresh_from_db()
     assert (
@@ -165,7 +170,7 @@ def test_a_place_cannot_be_moved_into_another_territory(bretagne, rennes_place):
     data["commune"] = [str(commune("06088").pk)]
     response = bretagne.post(url, data)
     assert response.status_code == 200  # the form again, with the error
-    assert "n’est pas dans votre territoire" in response.content.decode()
+    assert "est hors de votre territoire" in response.content.decode()
     rennes_place.refresh_from_db()
     assert rennes_place.commune.code == "35238"
     # Within the territory, the same form saves (and keeps who changed what).
@@ -414,13 +419,29 @@ def test_the_dashboard_counts_what_needs_doing_in_the_territory(
     suggest(client, nice_place)
     suggest(client, rennes_place, ip="192.0.2.9")
     suggest(client, rennes_place, ip="192.0.2.9", field="name", proposed_value="X")
+    PlaceFactory(name="1", commune=commune("35238"))  # flagged: an identifier
+    PlaceFactory(name="12", commune=commune("06088"), postal_code="06000")  # Nice
     page = BeautifulSoup(bretagne.get("/admin/").content, "html.parser")
-    rows = {
-        row.th.get_text(strip=True): row.td.get_text(strip=True)
-        for row in page.select("#a-faire tr")
-    }
-    assert rows["Suggestions des citoyens à traiter"] == "2"  # not Nice's
-    assert rows["Lieux non vérifiés depuis 12 mois"] == "1"  # Rennes, never verified
+
+    def table(selector):
+        return {
+            row.th.get_text(strip=True): (row.td.get_text(strip=True), row.a["href"])
+            for row in page.select(f"{selector} tr")
+        }
+
+    todo = table("#a-faire")
+    assert todo["Suggestions des citoyens à traiter"][0] == "2"  # not Nice's
+    label, link = "Nom qui ressemble à un identifiant", "?signalement=name_identifier"
+    assert todo[label] == ("1", PLACES + link)
+    # Only what needs doing: nothing to say of the dates here.
+    assert "Date de mise à jour inconnue" not in todo
+    # Freshness is a state, not a to-do.
+    assert "Lieux non vérifiés depuis 12 mois" not in todo
+    freshness = table("#fraicheur")
+    assert freshness["Non vérifiés depuis 12 mois ou jamais"][0] == "2"
+    # Each link leads to exactly the places counted.
+    listed = bretagne.get(PLACES + link).content.decode()
+    assert "1 lieu" in listed or "1 résultat" in listed
 
 
 def test_loading_fixtures_writes_no_history():
@@ -431,6 +452,32 @@ def test_loading_fixtures_writes_no_history():
     call_command("loaddata", DEMO, verbosity=0)
     assert Place.objects.count() > 50
     assert not Place.history.exists()
+
+
+def test_the_history_of_a_first_edit_is_in_french_with_only_the_change(
+    bretagne, tmp_path
+):
+    from places.exchange.importer import import_places
+
+    from .test_import import v1_row, write_csv
+
+    import_places(write_csv(tmp_path / "a.csv", [v1_row()]))
+    place = Place.objects.get()
+    url = f"{PLACES}{place.pk}/change/"
+    data = form_data(bretagne.get(url).content, "place_form")
+    data["phone"] = ["+33299999999"]
+    assert bretagne.post(url, data).status_code == 302
+    history = BeautifulSoup(
+        bretagne.get(f"{PLACES}{place.pk}/history/").content, "html.parser"
+    )
+    table = history.select_one("#change-history")
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert "Modifications" in headers and "Changes" not in headers
+    first_edit = table.select("tbody tr")[0]
+    changes = [li.get_text(" ", strip=True) for li in first_edit.select("li")]
+    assert len(changes) == 1 and "+33299999999" in changes[0]  # no links from []
+    assert "None" not in table.get_text()
+    assert history.select_one("#change-history").find_parent().get("style") is None
 
 
 def test_a_coordinator_sees_and_reverts_a_change_in_the_history(bretagne, rennes_place):

@@ -1,9 +1,11 @@
 from django import template
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from places.admin import MISSING, stale_condition
+from places.admin import MISSING, PlaceAdmin, freshness_conditions
 from places.models import Place
+from places.quality import Flag
 
 from ..models import Suggestion
 from ..roles import places_of, scoped
@@ -12,45 +14,66 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def coordinator_todo(context) -> list[tuple[str, int, str]]:
-    """What needs doing in the user's territory: (label, count, admin link)."""
+def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
+    """What needs doing in the user's territory, each a (label, count, admin link)
+    that leads to exactly those places: `todo`, things to fix (citizens'
+    suggestions, places flagged at import, missing information), and `freshness`,
+    how recently the places were checked (most have never been, so that is not a
+    to-do but a state, with a link to the oldest first). Place counts in one query."""
     request = context["request"]
     user = request.user
     if not user.has_perm("places.view_place"):
-        return []
-    places = places_of(Place.objects.exclude(status=Place.Status.CLOSED), user)
+        return {}
     suggestions = scoped(
         Suggestion.objects.filter(status=Suggestion.Status.PENDING),
         user,
         "place__commune__",
     )
     changelist = reverse("admin:places_place_changelist")
+    no_services = ~Exists(
+        Place.services.through.objects.filter(place_id=OuterRef("pk"))
+    )
+    checks = [
+        *(
+            (str(flag.label).capitalize(), Q(flags__contains=[flag]),
+             f"?signalement={flag.value}")
+            for flag in Flag
+        ),
+        (_("Horaires importés illisibles"), Q(opening_hours_valid=False),
+         "?opening_hours_valid__exact=0"),
+        (_("Lieux sans horaires"), MISSING["hours"], "?manque=hours"),
+        (_("Lieux sans téléphone, courriel ni site"), MISSING["contact"],
+         "?manque=contact"),
+        (_("Lieux sans services"), no_services, "?manque=services"),
+    ]  # fmt: skip
+    freshness = [
+        (label, condition, f"?verification={code}")
+        for code, label, condition in freshness_conditions()
+    ]
+    places = places_of(Place.objects.exclude(status=Place.Status.CLOSED), user)
+    counts = places.aggregate(
+        **{
+            f"n{n}": Count("pk", filter=condition)
+            for n, (_label, condition, _query) in enumerate(checks + freshness)
+        }
+    )
     rows = [
+        (label, counts[f"n{n}"], changelist + query)
+        for n, (label, _condition, query) in enumerate(checks + freshness)
+    ]
+    todo = [
         (
             _("Suggestions des citoyens à traiter"),
             suggestions.count(),
             reverse("admin:coordination_suggestion_changelist")
             + "?status__exact=pending",
         ),
-        (
-            _("Lieux non vérifiés depuis 12 mois"),
-            places.filter(stale_condition()).count(),
-            changelist + "?verification=stale",
-        ),
-        (
-            _("Lieux sans horaires"),
-            places.filter(MISSING["hours"]).count(),
-            changelist + "?manque=hours",
-        ),
-        (
-            _("Lieux sans téléphone, courriel ni site"),
-            places.filter(MISSING["contact"]).count(),
-            changelist + "?manque=contact",
-        ),
-        (
-            _("Lieux sans services"),
-            places.filter(MISSING["services"]).count(),
-            changelist + "?manque=services",
-        ),
+        *(row for row in rows[: len(checks)] if row[1]),
     ]
-    return rows
+    # The admin sorts by the position of a column: the oldest updates first.
+    column = PlaceAdmin.list_display.index("data_updated_on") + 1
+    return {
+        "todo": todo,
+        "freshness": rows[len(checks) :],
+        "oldest_first": f"{changelist}?verification=stale&o={column}",
+    }
