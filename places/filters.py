@@ -99,6 +99,31 @@ class BoxFilter(django_filters.Filter):
     field_class = BoxField
 
 
+class PlaceFilterForm(forms.Form):
+    """Checks that the parameters make sense together."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not (self.data.get("lat") and self.data.get("lon")):
+            # No position, no distance to sort by: not offered.
+            field = self.fields["tri"]
+            field.widget.choices = [c for c in field.choices if c[0] != "distance"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("tri") == "distance" and (
+            cleaned.get("lat") is None or cleaned.get("lon") is None
+        ):
+            self.add_error(
+                "tri",
+                _(
+                    "Le tri par distance demande une position : utilisez « Autour "
+                    "de moi ». Les lieux sont triés par défaut."
+                ),
+            )
+        return cleaned
+
+
 def keep(queryset, name, value):
     """For parameters used together in `PlaceFilter.filter_queryset`."""
     return queryset
@@ -131,7 +156,20 @@ class PlaceFilter(django_filters.FilterSet):
         method=keep, min_value=-180, max_value=180, widget=forms.HiddenInput
     )
     rayon = django_filters.NumberFilter(
-        label=_("Rayon (km)"), method=keep, min_value=0.1, max_value=200
+        label=_("Rayon (km)"),
+        method=keep,
+        min_value=0.1,
+        max_value=200,
+        widget=forms.NumberInput(
+            attrs={
+                "placeholder": str(DEFAULT_RADIUS_KM),
+                "min": "0.1",
+                "max": "200",
+                "step": "any",
+                "inputmode": "decimal",
+            }
+        ),
+        help_text=_("%(km)s km si vous ne dites rien.") % {"km": DEFAULT_RADIUS_KM},
     )
     type = facet_filter(FACETS[0])
     service = facet_filter(FACETS[1])
@@ -164,6 +202,7 @@ class PlaceFilter(django_filters.FilterSet):
     class Meta:
         model = Place
         fields: list[str] = []
+        form = PlaceFilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

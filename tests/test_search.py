@@ -220,3 +220,29 @@ def test_few_results_are_completed_by_the_nearest_places(client, places):
     assert "Autres lieux près de Bruz" in content
     assert "Médiathèque des Champs Libres" in content
     assert "Cyber-base de Bellevue" not in content  # Brest is too far
+
+
+def test_sorting_by_distance_is_offered_only_with_a_position(client):
+    from bs4 import BeautifulSoup
+
+    def sort_options(html: bytes) -> list[str]:
+        select = BeautifulSoup(html, "html.parser").find("select", {"name": "tri"})
+        return [option["value"] for option in select.find_all("option")]
+
+    assert "distance" not in sort_options(client.get("/lieux/").content)
+    assert "distance" in sort_options(client.get("/lieux/?lat=48.11&lon=-1.68").content)
+    # Asked for anyway: said, and the default order used.
+    response = client.get("/lieux/?tri=distance")
+    assert response.status_code == 200
+    assert "Le tri par distance demande une position" in response.content.decode()
+
+
+def test_the_radius_says_its_default(client):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(
+        client.get("/lieux/?lat=48.11&lon=-1.68").content, "html.parser"
+    )
+    radius = page.find("input", {"name": "rayon"})
+    assert radius["type"] == "number" and radius["placeholder"] == "10"
+    assert "10 km si vous ne dites rien" in page.get_text()
