@@ -74,13 +74,16 @@ def committed_rennes(transactional_db):
     Rennes (created when an earlier test emptied them)."""
     call_command("loaddata", REFERENCE, verbosity=0)
     region, _ = Territory.objects.get_or_create(
-        level="region", code="53", defaults={"name": "Bretagne"}
+        level="region",
+        code="53",
+        defaults={"name": "Bretagne", "search_name": "bretagne"},
     )
     departement, _ = Territory.objects.get_or_create(
         level="departement",
         code="35",
         defaults={
             "name": "Ille-et-Vilaine",
+            "search_name": "ille et vilaine",
             "parent": region,
             "departement_code": "35",
             "region_code": "53",
@@ -91,6 +94,7 @@ def committed_rennes(transactional_db):
         code="35238",
         defaults={
             "name": "Rennes",
+            "search_name": "rennes",
             "parent": departement,
             "departement_code": "35",
             "region_code": "53",
@@ -99,3 +103,25 @@ def committed_rennes(transactional_db):
         },
     )
     return rennes
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """The system Chromium (tests/browsing.py), once per module."""
+    from playwright.sync_api import sync_playwright
+
+    from .browsing import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page (1280 px) checked for script errors and CSP refusals."""
+    from .browsing import opened
+
+    with opened(browser) as page:
+        yield page

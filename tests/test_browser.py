@@ -5,9 +5,7 @@ Map tiles come from a blank data URI, so no test reaches the internet.
 
 import contextlib
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -18,24 +16,10 @@ from playwright.sync_api import expect
 
 from places.models import Place, Territory
 
+from .browsing import BLANK_TILE, coordinator, log_in, needs_chromium
 from .factories import PlaceFactory
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-BLANK_TILE = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
-    "YAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Chromium not found at {CHROMIUM}"
-    ),
-]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-# itself are still synchronous, so Django's async-safety guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = needs_chromium
 
 
 @contextlib.contextmanager
@@ -61,48 +45,6 @@ def partner_site(html: str):
         yield f"http://127.0.0.1:{server.server_port}/"
     finally:
         server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="fr-FR"
-    )
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    # Every page of every browser test is also a check of the Content-Security-Policy:
-    # whatever it refuses (an inline script or style, a foreign source) fails the test.
-    page.refused = []
-    page.on(
-        "console",
-        lambda message: (
-            "Content Security Policy" in message.text
-            and page.refused.append(message.text)
-        ),
-    )
-    yield page
-    context.close()
-    assert page.refused == [], page.refused
 
 
 @pytest.fixture
@@ -351,29 +293,9 @@ def test_pages_have_no_serious_accessibility_violation(
 
 
 def coordinator_of_bretagne():
-    from django.contrib.auth.models import Group, User
-
-    from coordination.models import Coordinator
-    from coordination.roles import GROUP_NAME
-
-    user = User.objects.create_user(
-        "coordination-bretagne", "bzh@example.org", "un mot de passe solide 42"
+    return coordinator(
+        "coordination-bretagne", Territory.objects.get(level="region", code="53")
     )
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=GROUP_NAME))
-    Coordinator.objects.create(user=user).territories.set(
-        Territory.objects.filter(level="region", code="53")
-    )
-    return user
-
-
-def log_in(page, live_server, username):
-    page.goto(live_server.url + "/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill("un mot de passe solide 42")
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url("**/admin/")
 
 
 def test_a_citizen_s_correction_reaches_the_coordinator_who_accepts_it(
