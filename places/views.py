@@ -1,3 +1,4 @@
+import datetime as dt
 import functools
 import json
 import uuid
@@ -14,12 +15,15 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from epn_directory.replicas import read_alias
 
@@ -531,6 +535,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         for alias in ["default", *settings.DATABASE_READ_REPLICAS]
     }
     checks["cache"] = cache_state()
+    checks["tasks"] = tasks_state() if checks["default"] == "ok" else "unknown"
     up = checks["default"] == "ok"
     state = "ok" if set(checks.values()) == {"ok"} else "degraded" if up else "down"
     return JsonResponse({"status": state, "checks": checks}, status=200 if up else 503)
@@ -544,6 +549,18 @@ def database_state(alias: str) -> str:
         connections[alias].close()
         return f"error: {type(error).__name__}"
     return "ok"
+
+
+TASKS_LATE = dt.timedelta(minutes=2)
+
+
+def tasks_state() -> str:
+    """Whether the task worker keeps up: no task waiting for longer than
+    TASKS_LATE (docs/deploy.md, "The task worker")."""
+    late = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, enqueued_at__lt=timezone.now() - TASKS_LATE
+    ).count()
+    return f"error: {late} waiting for more than 2 minutes" if late else "ok"
 
 
 def cache_state() -> str:

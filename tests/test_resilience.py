@@ -91,8 +91,26 @@ def test_healthz_answers_on_plain_http_with_the_https_redirect(client, settings)
     assert response.status_code == 200
     assert json.loads(response.content) == {
         "status": "ok",
-        "checks": {"default": "ok", "cache": "ok"},
+        "checks": {"default": "ok", "cache": "ok", "tasks": "ok"},
     }
+
+
+def test_healthz_says_when_no_task_worker_keeps_up(client, admin_user):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from coordination.models import ImportJob
+    from coordination.tasks import check_import
+
+    job = ImportJob.objects.create(user=admin_user, file_name="x.csv")
+    check_import.enqueue(job.pk)
+    assert json.loads(client.get("/healthz").content)["checks"]["tasks"] == "ok"
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=5))
+    body = json.loads(client.get("/healthz").content)
+    assert body["status"] == "degraded"
+    assert body["checks"]["tasks"] == "error: 1 waiting for more than 2 minutes"
 
 
 @pytest.mark.parametrize("path", PUBLIC_PATHS)
