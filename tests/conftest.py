@@ -66,6 +66,24 @@ def pages_rendered_each_time(settings):
     settings.PAGE_VERSION_SECONDS = 0  # where the page cache is on: exact
 
 
+def server_environment() -> dict[str, str]:
+    """The environment of a process of ours (gunicorn, the task worker) started by
+    a test, on the test database: production settings, no replica, no Redis."""
+    from django.db import connection
+
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "tests-only-" + "k" * 40,
+        "STATIC_MANIFEST": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/"
+        + connection.settings_dict["NAME"],
+        "DATABASE_REPLICA_URLS": "",
+        "REDIS_URL": "",
+    }
+
+
 @pytest.fixture
 def committed_rennes(transactional_db):
     """For tests whose data other connections must see (a live server, threads):

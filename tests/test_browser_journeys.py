@@ -5,19 +5,18 @@ applied by a coordinator, open now after an edit, the dashboard, refusals, the
 history, and an import followed by its progress."""
 
 import datetime as dt
-import os
 import subprocess
 import sys
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from places.models import Place, Source, Territory
 
 from .browsing import BLANK_TILE, WIDTHS, coordinator, log_in, needs_chromium, opened
+from .conftest import server_environment
 from .factories import PlaceFactory
 
 pytestmark = needs_chromium
@@ -197,17 +196,9 @@ def test_a_coordinator_s_dashboard_refusals_and_history(live_server, rennes, bro
 @pytest.fixture
 def task_worker(rennes):
     """The task worker, as `make run` starts it, on the test database."""
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "tests-only-" + "k" * 40,
-        "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/"
-        + connection.settings_dict["NAME"],
-        "DATABASE_REPLICA_URLS": "",
-    }
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"],
-        env=env,
+        env=server_environment(),
     )
     yield worker
     worker.terminate()

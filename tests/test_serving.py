@@ -3,7 +3,6 @@ complete, whatever gunicorn's timeout."""
 
 import http.client
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,19 +12,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from places.exchange.importer import import_places
+from places.management.commands.bench_load import free_port, wait_until_up
 
+from .conftest import server_environment
 from .test_import import v1_row, write_csv
 
 ROWS = 4000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,17 +27,6 @@ def gunicorn(committed_rennes):
     """gunicorn with the project's configuration on the test database, its
     timeout cut to 2 seconds: a response that held a worker longer was cut."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "tests-only-" + "k" * 40,
-        "STATIC_MANIFEST": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": "postgis://postgres@127.0.0.1:5432/"
-        + connection.settings_dict["NAME"],
-        "DATABASE_REPLICA_URLS": "",
-        "REDIS_URL": "",
-    }
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -59,15 +42,10 @@ def gunicorn(committed_rennes):
             "warning",
         ],  # fmt: skip
         cwd=settings.BASE_DIR,
-        env=env,
+        env=server_environment(),
     )
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)  # not up yet
+        wait_until_up(f"http://127.0.0.1:{port}/robots.txt")
         yield port
     finally:
         server.terminate()
