@@ -364,6 +364,12 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        # The coordinator has seen the place on the map: the import's correction of
+        # swapped coordinates needs no more looking at (places/quality.py).
+        obj.flags = [flag for flag in obj.flags if flag != Flag.LOCATION_SWAPPED]
+        super().save_model(request, obj, form, change)
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user

@@ -239,6 +239,23 @@ def test_swapped_coordinates_are_put_right_and_flagged(tmp_path):
     assert "inversées" in report.rows[0].issues[0].reason
 
 
+def test_saving_in_the_admin_clears_the_swapped_flag(tmp_path, admin_client):
+    from .test_coordination import form_data
+
+    centre_of_rennes()
+    import_places(
+        write_csv(tmp_path / "s.csv", [v1_row(latitude="-1.68", longitude="48.11")])
+    )
+    place = Place.objects.get()
+    place.save()  # any other save keeps it
+    assert place.flags == [quality.Flag.LOCATION_SWAPPED]
+    url = f"/admin/places/place/{place.pk}/change/"
+    data = form_data(admin_client.get(url).content, "place_form")
+    assert admin_client.post(url, data).status_code == 302
+    place.refresh_from_db()
+    assert place.flags == []
+
+
 def test_a_point_far_from_its_commune_is_kept_and_flagged(tmp_path):
     centre_of_rennes()
     report = import_places(
