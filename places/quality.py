@@ -55,7 +55,8 @@ def checked_location(
     km = km_between((lon, lat), centre)
     if km <= FAR_KM:
         return (lon, lat), None, km
-    if -90 <= lon <= 90 and km_between((lat, lon), centre) <= FAR_KM:
+    swappable = -90 <= lon <= 90 and -180 <= lat <= 180
+    if swappable and km_between((lat, lon), centre) <= FAR_KM:
         return (lat, lon), Flag.LOCATION_SWAPPED, km_between((lat, lon), centre)
     return (lon, lat), Flag.LOCATION_FAR, km
 

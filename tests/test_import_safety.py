@@ -9,8 +9,11 @@ import threading
 
 import pytest
 from django.db import connections
+from hypothesis import given
+from hypothesis import strategies as st
 
 from places import quality
+from places.exchange.formulas import NUMBER, neutralise, restore
 from places.exchange.importer import import_places
 from places.exchange.reader import FileRefused
 from places.exchange.standard import COLUMNS
@@ -82,6 +85,62 @@ def test_hostile_json_is_refused_with_a_message(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     with pytest.raises(FileRefused, match=message):
+        import_places(str(path))
+
+
+def test_a_separator_at_the_end_of_every_line_is_no_extra_column(tmp_path):
+    path = tmp_path / "trailing.csv"
+    path.write_text(
+        "id,nom,commune,code_postal,adresse,source\n"
+        "ok,Bon lieu,Rennes,35000,1 rue X,hub,\n"
+        "ok2,Autre,Rennes,35000,2 rue Y,hub,\n"
+    )
+    assert import_places(str(path)).created == 2
+
+
+def test_a_column_twice_is_refused_rather_than_one_of_them_kept(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "id,nom,commune,code_postal,adresse,nom\n"
+        "ok,Vrai nom,Rennes,35000,1 rue X,Autre\n"
+    )
+    with pytest.raises(FileRefused, match="Colonnes en double : nom"):
+        import_places(str(path))
+
+
+@pytest.mark.parametrize(
+    "latitude, longitude",
+    [("inf", "-1.68"), ("48.11", "1e400"), ("nan", "nan"), ("358.32", "48.11")],
+)
+def test_impossible_coordinates_are_reported_not_a_crash(tmp_path, latitude, longitude):
+    centre_of_rennes()
+    row = v1_row(latitude=latitude, longitude=longitude)
+    report = import_places(write_csv(tmp_path / "c.csv", [row]))
+    place = Place.objects.get()
+    assert -180 <= place.location.x <= 180 and -90 <= place.location.y <= 90
+    assert place.location_is_approximate  # the commune's centre
+    assert report.rows[0].issues[0].field == "latitude"
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({"nom": "Lieu \ud800 x"}, "caractère illisible"),
+        ({"bad\u0000key": "v"}, "caractère nul"),
+    ],
+)
+def test_json_cells_that_cannot_be_stored_reject_their_row(tmp_path, record, reason):
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps([{**v1_row(id="odd"), **record}, v1_row(id="ok")]))
+    report = import_places(str(path))
+    assert list(Place.objects.values_list("source_id", flat=True)) == ["ok"]
+    assert reason in rejected(report)[0][2]
+
+
+def test_a_json_number_too_long_to_read_refuses_the_file(tmp_path):
+    path = tmp_path / "long.json"
+    path.write_text('[{"id": ' + "9" * 5000 + "}]")
+    with pytest.raises(FileRefused, match="JSON illisible"):
         import_places(str(path))
 
 
@@ -180,10 +239,11 @@ def test_a_coordinator_s_import_cannot_touch_a_place_of_another_territory(tmp_pa
             write_csv(tmp_path / "a.csv", rows), communes=rennes, dry_run=dry_run
         )
         assert (report.created, report.updated, report.rejected) == (1, 0, 3)
-        # The same words whether the id or the commune is elsewhere.
+        # The same words whether the id or the commune is elsewhere, and nothing
+        # about the other place.
         assert [(line, field, reason) for line, field, reason in rejected(report)] == [
-            (2, "commune", "hors de votre territoire"),
-            (3, "commune", "hors de votre territoire"),
+            (2, "id", "hors de votre territoire"),
+            (3, "id", "hors de votre territoire"),
             (4, "commune", "hors de votre territoire"),
         ]
         text = json.dumps(report.as_dict(), default=str)
@@ -210,7 +270,7 @@ def test_csv_exports_neutralise_formulas_and_read_them_back(tmp_path, client):
     assert row["presentation_resume"] == "'" + hostile["summary"]
     assert row["presentation_detail"] == "'" + hostile["description"]
     assert row["adresse"] == "'-2+3"
-    assert row["autres_formations_labels"] == "''déjà une apostrophe"
+    assert row["autres_formations_labels"] == "'déjà une apostrophe"  # no formula
     # Numbers stay numbers: the standard's patterns want them as they are.
     assert row["telephone"] == "+33299000000" and row["longitude"].startswith("-1.")
     path = tmp_path / "export.csv"
@@ -220,6 +280,14 @@ def test_csv_exports_neutralise_formulas_and_read_them_back(tmp_path, client):
     back = Place.objects.get()
     assert {field: getattr(back, field) for field in hostile} == hostile
     assert back.slug == place.slug
+
+
+@given(st.text(max_size=30).map(lambda text: "'" * (len(text) % 3) + text))
+def test_neutralised_cells_read_back_as_they_were(value):
+    assert restore(neutralise(value)) == value
+    assert not neutralise(value).startswith(("=", "+", "@", "\t", "\r")) or (
+        NUMBER.fullmatch(value)
+    )
 
 
 def centre_of_rennes():
@@ -303,6 +371,19 @@ def test_impossible_dates_are_unknown_and_identifier_names_flagged(tmp_path, cli
     # Names that only look like identifiers go to the end of the default listing.
     names = [p.name for p in client.get("/lieux/").context["page"].object_list]
     assert set(names[-2:]) == {"21560121200016", "1"}
+
+
+def test_an_import_republishes_closed_places_only_never_drafts(tmp_path):
+    draft = PlaceFactory(name="Brouillon", status=Place.Status.DRAFT,
+                         source="hub", source_id="d")  # fmt: skip
+    closed = PlaceFactory(name="Fermé", status=Place.Status.CLOSED,
+                          source="hub", source_id="c")  # fmt: skip
+    rows = [v1_row(id="d", nom="Brouillon revu"), v1_row(id="c", nom="Rouvert")]
+    import_places(write_csv(tmp_path / "s.csv", rows), source_name="hub")
+    draft.refresh_from_db()
+    closed.refresh_from_db()
+    assert (draft.name, draft.status) == ("Brouillon revu", Place.Status.DRAFT)
+    assert (closed.name, closed.status) == ("Rouvert", Place.Status.PUBLISHED)
 
 
 def test_saving_a_place_refreshes_its_flags(tmp_path):

@@ -207,7 +207,7 @@ def import_places(
             # sees the others' places and slugs (two at once collided on slugs).
             lock_new_slugs()
             if communes is not None:
-                keep_in_scope(records, communes, table.rows, report)
+                keep_in_scope(records, communes, report)
             with connection.cursor() as cursor:
                 # One search-vector update per place at the end, not one per write.
                 cursor.execute("SET LOCAL epn.defer_search_vector = 'on'")
@@ -248,19 +248,15 @@ def import_places(
 
 
 def keep_in_scope(
-    records: dict[tuple[str, str], Record],
-    communes: set[int],
-    rows: list[tuple[int, dict[str, str]]],
-    report: ImportReport,
+    records: dict[tuple[str, str], Record], communes: set[int], report: ImportReport
 ) -> None:
     """A coordinator's import (`communes`: their scope) may update only places of
-    their territory: a row whose id is a place elsewhere is rejected like a row
-    whose commune is elsewhere, with the same words."""
+    their territory: a row whose id is a place elsewhere is rejected, "hors de votre
+    territoire", with nothing about that place."""
     stored = Place.objects.filter(
         source__in={key[0] for key in records},
         source_id__in={key[1] for key in records},
     ).values_list("source", "source_id", "commune_id")
-    cells = dict(rows)
     for source, source_id, commune_id in stored:
         record = records.get((source, source_id))
         if record is None or commune_id in communes:
@@ -270,14 +266,13 @@ def keep_in_scope(
             report.flagged -= 1
             report.rows.remove(next(r for r in report.rows if r.line == record.line))
         report.rejected += 1
-        commune = (cells[record.line].get("commune") or "").strip()
         report.rows.append(
             RowReport(
                 record.line,
                 record.source_id,
                 record.fields["name"],
                 "rejected",
-                [Issue("commune", commune, OUT_OF_SCOPE)],
+                [Issue("id", record.source_id, OUT_OF_SCOPE)],
             )
         )
 
@@ -363,7 +358,13 @@ def write(
         if changed:
             place = Place(
                 pk=row["pk"],
-                status=Place.Status.PUBLISHED,
+                # Each its own status (one bulk update writes them all): a closed
+                # place back in the file opens again, a draft stays a draft.
+                status=(
+                    Place.Status.PUBLISHED
+                    if row["status"] == Place.Status.CLOSED
+                    else row["status"]
+                ),
                 updated_at=now,
                 **model_fields(record),
             )

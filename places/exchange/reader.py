@@ -60,6 +60,8 @@ def fetch(source: str) -> tuple[bytes, str]:
             ) from error
     path = Path(source)
     try:
+        if path.stat().st_size > MAX_BYTES:  # said before reading it all
+            raise FileRefused(f"Fichier trop gros (plus de {MAX_BYTES // 2**20} Mo).")
         return path.read_bytes(), path.stem
     except OSError as error:
         raise FileRefused(f"Impossible de lire {source} : {error.strerror}") from error
@@ -123,10 +125,20 @@ def _cells(record: dict) -> dict[str, str]:
 
 
 def checked(cells: dict[str, str]) -> dict[str, str]:
-    """The cells of one record, refused whole if one cannot be stored."""
+    """The cells of one record, refused whole if one cannot be stored: a NUL
+    character or half of a UTF-16 pair (in a value or a column's name), or a value
+    longer than MAX_CELL."""
     for key, value in cells.items():
-        if "\x00" in value:
-            raise RecordRefused(f"caractère nul (octet 0) dans « {key} »")
+        for text in (key, value):
+            if "\x00" in text:
+                raise RecordRefused(f"caractère nul (octet 0) dans « {key[:60]} »")
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise RecordRefused(
+                        f"caractère illisible dans « {key[:60]!r} »"
+                    ) from None
         if len(value) > MAX_CELL:
             raise RecordRefused(
                 f"« {key} » a plus de {MAX_CELL:,} caractères".replace(",", "\u202f")
@@ -186,6 +198,8 @@ def _from_json(text: str) -> tuple[list[tuple[int, dict]], list, str]:
         ) from error
     except RecursionError as error:
         raise FileRefused("JSON trop profondément imbriqué.") from error
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise FileRefused(f"JSON illisible : {error}.") from error
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
         if not isinstance(features, list):
@@ -218,12 +232,24 @@ def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
         header = [name.strip().lstrip("\ufeff") for name in next(reader)]
     except StopIteration as error:
         raise FileRefused("Le fichier est vide.") from error
+    if any("\x00" in name for name in header):
+        raise FileRefused("Ligne d’en-tête illisible (caractère nul).")
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        raise FileRefused(
+            f"Colonnes en double : {', '.join(twice)}. Renommez-les : on ne peut "
+            "savoir laquelle croire."
+        )
     rows, refused = [], []
     start = reader.line_num + 1  # where the next record begins
     for cells in reader:
         line, end, start = start, reader.line_num, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
+        if len(cells) > len(header) and not any(
+            c.strip() for c in cells[len(header) :]
+        ):
+            cells = cells[: len(header)]  # a separator at the end of the line
         if len(cells) != len(header):
             lines = f"lignes {line} à {end}" if end > line else f"ligne {line}"
             refused.append(

@@ -9,6 +9,7 @@ data it needs is loaded once into `References`.
 import datetime as dt
 import difflib
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -247,10 +248,12 @@ def departement_of(code: str) -> str:
 
 
 def parse_number(raw: str) -> float | None:
+    """A finite number ("48,11" too), or None."""
     try:
-        return float(raw.strip().replace(",", "."))
+        number = float(raw.strip().replace(",", "."))
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 class RowReader:
