@@ -75,6 +75,7 @@ class ImportView(AdminImportMixin, View):
     """The form, and the user's recent imports."""
 
     def get(self, request, form=None):
+        forget_old_jobs()
         return self.render(
             request,
             "admin/places/place/import.html",

@@ -8,6 +8,7 @@ import logging
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from places.exchange.importer import import_places
@@ -23,6 +24,10 @@ State = ImportJob.State
 # long after the job.
 UNCONFIRMED_DAYS = 2
 KEPT_DAYS = 60
+# A job with no news for this long was left by a worker that stopped (its import,
+# one transaction, changed nothing).
+STALLED = dt.timedelta(minutes=30)
+STALLED_MESSAGE = _("interrompu : le traitement s’est arrêté avant la fin")
 
 
 def communes_of(user) -> set[int] | None:
@@ -65,19 +70,20 @@ def run(job_id: int, dry_run: bool) -> None:
             user=job.user,
             on_progress=progress,
         )
+        if dry_run:
+            job.check_report = report.as_dict()
+        else:
+            job.report = report.as_dict()
+        finish(job, State.CHECKED if dry_run else State.DONE)
     except FileRefused as refusal:
         finish(job, State.REFUSED, message=str(refusal))
     except Exception:
         log.exception("Import job %s failed", job.pk)
-        finish(job, State.FAILED)
+        # Whatever failed, the job says so (the import itself rolled back).
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=State.FAILED, content=b"", updated_at=timezone.now()
+        )
         raise  # the worker records the task as failed too
-    else:
-        if dry_run:
-            job.check_report = report.as_dict()
-            finish(job, State.CHECKED)
-        else:
-            job.report = report.as_dict()
-            finish(job, State.DONE)
 
 
 def finish(job: ImportJob, state: str, message: str = "") -> None:
@@ -93,8 +99,12 @@ def finish(job: ImportJob, state: str, message: str = "") -> None:
 
 
 def forget_old_jobs() -> None:
-    """Drop files left unconfirmed, and jobs older than KEPT_DAYS."""
+    """Say which jobs a stopped worker left running, drop files left unconfirmed,
+    and jobs older than KEPT_DAYS."""
     now = timezone.now()
+    ImportJob.objects.filter(
+        state__in=ImportJob.RUNNING, updated_at__lt=now - STALLED
+    ).update(state=State.FAILED, message=STALLED_MESSAGE, content=b"")
     ImportJob.objects.filter(
         state=State.CHECKED, updated_at__lt=now - dt.timedelta(days=UNCONFIRMED_DAYS)
     ).update(state=State.CANCELLED, content=b"")

@@ -223,19 +223,27 @@ if os.environ.get("GEOS_LIBRARY_PATH"):
 # Redis unreachable is not an outage: django-redis then answers "not cached"
 # (logged), pages are computed, and /healthz says the cache is down.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 
 def redis_cache(url: str) -> dict:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from epn_directory.cache import BreakerConnection
+
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
         "OPTIONS": {
             "IGNORE_EXCEPTIONS": True,
-            # A Redis that does not answer costs a request at most this much per
-            # cache call.
+            # A Redis that does not answer costs one cache call this much, once:
+            # then the process leaves it alone for a while (epn_directory/cache.py).
             "SOCKET_CONNECT_TIMEOUT": 0.3,
             "SOCKET_TIMEOUT": 0.3,
+            "CONNECTION_POOL_KWARGS": {
+                "connection_class": BreakerConnection,
+                "retry": Retry(NoBackoff(), 0),  # redis-py retried 3 times
+            },
         },
     }
 

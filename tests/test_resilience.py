@@ -3,12 +3,15 @@ down or wrong, behind a reverse proxy (one attacker must not lock everyone out),
 health checks over plain http, HEAD requests."""
 
 import json
+import socket
+import threading
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
 
+from epn_directory import cache as cache_breaker
 from epn_directory import replicas
 from epn_directory.settings import redis_cache
 
@@ -54,6 +57,49 @@ def redis_unreachable(settings):
         "default": redis_cache("redis://127.0.0.1:1/0"),
     }
     settings.PAGE_CACHE_SECONDS = 600  # the page cache is on, as in production
+    cache_breaker.reset()
+    yield
+    cache_breaker.reset()
+
+
+@pytest.fixture
+def redis_that_hangs(settings):
+    """A "Redis" that accepts connections and never answers; how many times it
+    was connected to."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": redis_cache(f"redis://127.0.0.1:{port}/0"),
+    }
+    settings.PAGE_CACHE_SECONDS = 600
+    cache_breaker.reset()
+    yield accepted
+    cache_breaker.reset()
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_redis_that_hangs_is_left_alone_after_one_timeout(
+    client, place, redis_that_hangs
+):
+    for path in ["/", "/lieux/", "/carte/", place.get_absolute_url()]:
+        assert client.get(path).status_code == 200
+    # One connection timed out; every later cache call failed at once.
+    assert len(redis_that_hangs) == 1
 
 
 @pytest.mark.parametrize("path", PUBLIC_PATHS)
