@@ -70,6 +70,13 @@ def usable_replicas() -> list[str]:
     ]
 
 
+def leave_alone(alias: str, error: Exception) -> None:
+    log.warning("Replica %s failed (%s); reads go elsewhere for %s s.", alias, error,
+                RETRY_AFTER)  # fmt: skip
+    _down_until[alias] = time.monotonic() + RETRY_AFTER
+    connections[alias].close()
+
+
 def replica_failed(sender, request: HttpRequest | None = None, **kwargs) -> None:
     """A request reading from a replica failed on a database error: that replica is
     left alone for a while, and the request is answered again from the primary."""
@@ -77,12 +84,25 @@ def replica_failed(sender, request: HttpRequest | None = None, **kwargs) -> None
     alias = _read_alias.get()
     if alias is None or not isinstance(error, DatabaseError):
         return
-    log.warning("Replica %s failed (%s); reads go elsewhere for %s s.", alias, error,
-                RETRY_AFTER)  # fmt: skip
-    _down_until[alias] = time.monotonic() + RETRY_AFTER
-    connections[alias].close()
+    leave_alone(alias, error)
     if request is not None:
         request.replica_failed = alias
+
+
+def checked_read_alias() -> str:
+    """The alias to stream a response from: the request's replica if it answers now,
+    else the primary. A streamed response cannot be answered again from the primary
+    once it has begun: its errors would cut the body of a "200 OK"."""
+    alias = read_alias()
+    if alias == "default":
+        return alias
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1 FROM places_place LIMIT 1")
+    except DatabaseError as error:
+        leave_alone(alias, error)
+        return "default"
+    return alias
 
 
 got_request_exception.connect(replica_failed)

@@ -144,15 +144,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login protection (django-axes): after 5 failed logins from one address, or for
-# one account, logins are refused for an hour (`manage.py axes_reset` lifts it).
+# Login protection (django-axes): after 5 failed logins from one address, logins
+# from it are refused for an hour (`manage.py axes_reset` lifts it). Not per user
+# name: anyone could then lock any coordinator out by failing five times with their
+# name; the password validators make guessing one account from many addresses slow.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hour
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # The client's address (epn_directory/clients.py): behind TRUSTED_PROXIES reverse
 # proxies (1 with BEHIND_TLS_PROXY), taken from X-Forwarded-For as they append it.

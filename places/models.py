@@ -200,8 +200,9 @@ Equipment = _vocabulary_proxy("Equipment", Vocabulary.EQUIPMENT, _("équipement"
 
 class Source(models.Model):
     """A producer of data, as places name it (`Place.source`), with the name
-    citizens read on a place's page. Imports add the producers they meet (their
-    code as name, until a national administrator writes a better one)."""
+    citizens read on a place's page. Imports add the producers they meet, their
+    code as name: a place page names its producer only once a national
+    administrator has written a name for people."""
 
     code = models.CharField(_("code"), max_length=100, unique=True)
     name = models.CharField(

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from epn_directory.replicas import read_alias
+from epn_directory.replicas import checked_read_alias
 
 from . import maps, seo
 from .caching import cached, cached_page, data_version, open_now_slot
@@ -45,6 +45,7 @@ from .models import (
     kinds_with_counts,
     normalize_name,
 )
+from .quality import km_between
 
 PAGE_SIZE = 20
 
@@ -275,16 +276,24 @@ def nearby(place: Place, count: int = 5) -> list[Place]:
         .annotate(distance=Distance("location", place.location))
         .order_by(GeometryDistance("location", place.location))[:NEARBY_CANDIDATES]
     )
-    seen, found = {same_place(place)}, []
+    found: list[Place] = []
     for other in sorted(candidates, key=lambda other: other.distance.m):
-        if same_place(other) not in seen:
-            seen.add(same_place(other))
+        if not any(same_place(other, seen) for seen in [place, *found]):
             found.append(other)
     return found[:count]
 
 
-def same_place(place: Place) -> tuple:
-    return (normalize_name(place.name), normalize_name(place.address), place.commune_id)
+def same_place(a: Place, b: Place) -> bool:
+    """Two records of one place, as far as a list of places nearby can tell: the
+    same name, and the same address or within 100 m (sources spell addresses
+    their own way: "60 RUE VERANT ROUSSET", "60 Rue Véran Rousset")."""
+    if normalize_name(a.name) != normalize_name(b.name):
+        return False
+    if normalize_name(a.address) == normalize_name(b.address):
+        return True
+    return bool(a.location and b.location) and (
+        km_between(a.location.coords, b.location.coords) <= 0.1
+    )
 
 
 @require_safe
@@ -491,8 +500,8 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
 def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered places in the national standard, streamed (large exports too)."""
     response = StreamingHttpResponse(
-        # Streamed after the view returns: the replica is chosen now.
-        exporter.export(filtered_places(request).qs.using(read_alias()), fmt),
+        # Streamed after the view returns: the replica is chosen, and checked, now.
+        exporter.export(filtered_places(request).qs.using(checked_read_alias()), fmt),
         content_type=exporter.FORMATS[fmt],
     )
     response["Content-Disposition"] = f'attachment; filename="lieux.{fmt}"'

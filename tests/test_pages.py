@@ -225,6 +225,9 @@ def test_nearby_places_are_in_real_distance_order_each_once(client, fablab):
     for source in ("a", "b"):
         PlaceFactory(name="Cyber-base", address="2 rue X", source=source,
                      location=Point(x + 0.0001, y + 0.0001, srid=4326))  # fmt: skip
+    # Once more, its address spelt another way, 10 m away.
+    PlaceFactory(name="CYBER-BASE", address="2 R. X", source="c",
+                 location=Point(x + 0.0002, y + 0.0001, srid=4326))  # fmt: skip
     nearby = soup(client.get(fablab.get_absolute_url())).find(
         "section", class_="nearby"
     )
@@ -335,3 +338,19 @@ def test_place_page_query_count_is_fixed(client, fablab, django_assert_max_num_q
         PlaceFactory()
     with django_assert_max_num_queries(15):
         client.get(fablab.get_absolute_url())
+
+
+def test_a_place_page_names_its_producer_only_with_a_name_for_people(client):
+    from places.models import Source
+
+    Source.objects.update_or_create(
+        code="conseiller-numerique",
+        defaults={"name": "Conseillers numériques France Services"},
+    )
+    Source.objects.update_or_create(code="cr93", defaults={"name": "cr93"})
+    named = PlaceFactory(source="conseiller-numerique")
+    coded = PlaceFactory(source="cr93")
+    text = soup(client.get(named.get_absolute_url())).find(class_="updated").get_text()
+    assert "source : Conseillers numériques France Services" in text
+    text = soup(client.get(coded.get_absolute_url())).find(class_="updated").get_text()
+    assert "source" not in text and "cr93" not in text

@@ -43,9 +43,10 @@ def url(path: str, place) -> str:
     return place.get_absolute_url() if path == "PLACE" else path
 
 
-def consume(response) -> None:
+def consume(response) -> str:
     if response.streaming:
-        b"".join(response.streaming_content)
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
 
 
 @pytest.fixture
@@ -212,6 +213,24 @@ def test_one_attacker_behind_the_proxy_does_not_lock_everyone_out(behind_proxy):
     assert someone_else.status_code == 302  # logged in
 
 
+def test_no_one_can_lock_a_coordinator_out_by_failing_with_their_name(behind_proxy):
+    User.objects.create_user(
+        "camille", password="un mot de passe solide 42", is_staff=True
+    )
+    for n in range(6):
+        Client().post(
+            "/admin/login/",
+            {"username": "camille", "password": "faux"},
+            **through_proxy(f"203.0.113.{n + 10}"),
+        )
+    camille = Client().post(
+        "/admin/login/",
+        {"username": "camille", "password": "un mot de passe solide 42"},
+        **through_proxy("198.51.100.7"),
+    )
+    assert camille.status_code == 302
+
+
 def test_one_spammer_behind_the_proxy_does_not_silence_every_citizen(
     behind_proxy, place, settings
 ):
@@ -277,6 +296,11 @@ def test_a_failing_replica_falls_back_on_the_primary(broken_replica, how):
         response = client.get(url(path, place))
         consume(response)
         assert response.status_code == 200, path
+    # A stream is checked before it begins: the whole export, not its header only.
+    for _ in range(2):  # whether the replica is already left alone or not
+        replicas._down_until.clear()
+        export = client.get("/export/lieux.csv")
+        assert "Médiathèque des Lices" in consume(export)
     assert "Médiathèque des Lices" in client.get("/lieux/?q=lices").content.decode()
     health = client.get("/healthz")
     body = json.loads(health.content)

@@ -36,18 +36,18 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
     checks = [
         *(
             (str(flag.label).capitalize(), Q(flags__contains=[flag]),
-             f"?signalement={flag.value}")
+             f"signalement={flag.value}")
             for flag in Flag
         ),
         (_("Horaires importés illisibles"), Q(opening_hours_valid=False),
-         "?opening_hours_valid__exact=0"),
-        (_("Lieux sans horaires"), MISSING["hours"], "?manque=hours"),
+         "opening_hours_valid__exact=0"),
+        (_("Lieux sans horaires"), MISSING["hours"], "manque=hours"),
         (_("Lieux sans téléphone, courriel ni site"), MISSING["contact"],
-         "?manque=contact"),
-        (_("Lieux sans services"), no_services, "?manque=services"),
+         "manque=contact"),
+        (_("Lieux sans services"), no_services, "manque=services"),
     ]  # fmt: skip
     freshness = [
-        (label, condition, f"?verification={code}")
+        (label, condition, f"verification={code}")
         for code, label, condition in freshness_conditions()
     ]
     places = places_of(Place.objects.exclude(status=Place.Status.CLOSED), user)
@@ -57,8 +57,10 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
             for n, (_label, condition, _query) in enumerate(checks + freshness)
         }
     )
+    # The lists show what is counted: places not closed down.
+    listed = f"{changelist}?status__in=draft,published&"
     rows = [
-        (label, counts[f"n{n}"], changelist + query)
+        (label, counts[f"n{n}"], listed + query)
         for n, (label, _condition, query) in enumerate(checks + freshness)
     ]
     todo = [
@@ -75,5 +77,5 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
     return {
         "todo": todo,
         "freshness": rows[len(checks) :],
-        "oldest_first": f"{changelist}?verification=stale&o={column}",
+        "oldest_first": f"{listed}verification=stale&o={column}",
     }
