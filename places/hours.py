@@ -160,24 +160,35 @@ def status_now(value: str, lon: float | None, lat: float | None) -> Status | Non
 
 DAY_CODES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 FRENCH_DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+DAY_WORDS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 FRENCH_TOKEN = re.compile(
-    r"\b(?P<day>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-    r"|lun|mar|mer|jeu|ven|sam|dim)s?\b"
-    r"|(?P<time>(?P<h1>\d{1,2})\s*(?:h|:)\s*(?P<m1>\d{2})?\s*(?:-|–|à|a)\s*"
-    r"(?P<h2>\d{1,2})\s*(?:h|:)?\s*(?P<m2>\d{2})?)"
+    # A day, its name (maybe plural) or its abbreviation ("lun." or "lun 9h"; not
+    # "mars" nor "la mer").
+    rf"\b(?P<day>(?:{DAY_WORDS})s?|(?:lun|mar|mer|jeu|ven|sam|dim)"
+    r"(?=\.|\s*(?:\d|-|–|,|et\b|au\b|à\b)))\b\.?"
+    # A time range: "9h-12h", "9h30 à 12h", "09:00-12:00" (minutes right after the
+    # "h": "12h 14h" is two hours, not 12:14).
+    r"|(?P<time>(?P<h1>\d{1,2})\s*(?:h|:)(?P<m1>\d{2})?\s*(?:-|–|à|a)\s*"
+    r"(?P<h2>\d{1,2})(?:\s*(?:h|:)(?P<m2>\d{2})?)?)"
     r"|(?P<through>\bau\b|-|–|\bà\b)"
 )
+# What may stand around days and times in hours written in words; anything else
+# ("sauf", "matin", "semaines paires") and the text is not read.
+FILLERS = re.compile(r"\b(?:du|de|des|le|les|la|et|à|a|au|aux|h)\b|[\s,;:.()/–-]+")
 
 
 def from_french(text: str) -> str | None:
     """OSM hours from what people write: "lundi 9h-12h", "du lundi au vendredi de
     9h à 12h et de 14h à 17h", "mardi et jeudi 14h-18h ; samedi 10h-12h". None when
     it cannot be read with confidence (the coordinator writes it then)."""
+    text = text.lower()
+    if FILLERS.sub("", FRENCH_TOKEN.sub("", text)):
+        return None  # words we do not understand: not a guess
     rules: list[tuple[list[int], list[str]]] = []
     days: list[int] = []
     times: list[str] = []
     through = False
-    for token in FRENCH_TOKEN.finditer(text.lower()):
+    for token in FRENCH_TOKEN.finditer(text):
         if token["day"]:
             if times:
                 rules.append((days, times))
@@ -228,11 +239,28 @@ OSM_WORDS = [
     (re.compile(r"\b(Mo|Tu|We|Th|Fr|Sa|Su)\b"), lambda m: day_name(m[1])),
     (re.compile(r"\bPH (off|closed)\b"), lambda m: "fermé les jours fériés"),
     (re.compile(r"\bPH\b"), lambda m: "jours fériés"),
+    (re.compile(r"\bSH (off|closed)\b"),
+     lambda m: "fermé pendant les vacances scolaires"),
+    (re.compile(r"\bSH\b"), lambda m: "vacances scolaires"),
+    (re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"),
+     lambda m: MONTHS[m[1]]),
     (re.compile(r"\b(off|closed)\b"), lambda m: "fermé"),
+    (re.compile(r"\bopen\b"), lambda m: "ouvert"),
+    (re.compile(r"\bunknown\b"), lambda m: "horaires incertains"),
+    (re.compile(r"\s*\|\|\s*"), lambda m: ", sinon "),
     (re.compile(r"24/7"), lambda m: "tous les jours, 24 h sur 24"),
     (re.compile(r"\s*;\s*"), lambda m: " ; "),
     (re.compile(r",(?=\S)"), lambda m: ", "),
 ]  # fmt: skip
+
+
+MONTHS = dict(zip(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun",
+     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+     "septembre", "octobre", "novembre", "décembre"],
+    strict=True,
+))  # fmt: skip
 
 
 def day_name(code: str) -> str:

@@ -118,3 +118,37 @@ def test_a_listing_of_places_that_never_close_says_open_on_each_card(client, db)
         PlaceFactory(name=f"Borne {n}", opening_hours="Mo-Su 00:00-24:00")
     page = client.get("/lieux/?ou=Rennes").content.decode()
     assert page.count("open-status--open") == 20
+
+
+@pytest.mark.parametrize(
+    "text, osm",
+    [
+        ("lundi 9h-12h", "Mo 09:00-12:00"),
+        ("Lundi 9h-12h 14h-17h", "Mo 09:00-12:00,14:00-17:00"),
+        ("du lundi au vendredi de 9h à 12h et de 14h à 17h",
+         "Mo-Fr 09:00-12:00,14:00-17:00"),
+        ("du lundi au vendredi 9h-12h 14h-17h", "Mo-Fr 09:00-12:00,14:00-17:00"),
+        ("mardi et jeudi 14h-18h ; samedi 10h-12h",
+         "Tu,Th 14:00-18:00; Sa 10:00-12:00"),
+        ("Lundi, mercredi 9h30-12h", "Mo,We 09:30-12:00"),
+        ("lun. 8:30-12:00, 13:30-17:00", "Mo 08:30-12:00,13:30-17:00"),
+        ("du mardi au samedi 10h-18h", "Tu-Sa 10:00-18:00"),
+        # Not read rather than guessed: the coordinator writes them.
+        ("lundi matin", None),
+        ("à partir de mars : lundi 9h-12h", None),
+        ("lundi 9h-12h sauf pendant les vacances", None),
+        ("tous les jours", None),
+    ],
+)  # fmt: skip
+def test_hours_as_people_write_them_read_into_osm_hours(text, osm):
+    assert hours.from_french(text) == osm
+
+
+def test_hours_that_do_not_read_are_told_in_french_words():
+    assert hours.in_words("Mo-Fr 09:00-12:00,14:00; Sa 09:00; PH off") == (
+        "du lundi au vendredi 09:00-12:00, 14:00 ; samedi 09:00 ; "
+        "fermé les jours fériés"
+    )
+    assert hours.in_words("Jan-Mar Tu 9-12; SH off") == (
+        "janvier-mars mardi 9-12 ; fermé pendant les vacances scolaires"
+    )
