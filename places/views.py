@@ -561,15 +561,25 @@ def database_state(alias: str) -> str:
 
 
 TASKS_LATE = dt.timedelta(minutes=2)
+TASKS_STALLED = dt.timedelta(minutes=30)
 
 
 def tasks_state() -> str:
     """Whether the task worker keeps up: no task waiting for longer than
-    TASKS_LATE (docs/deploy.md, "The task worker")."""
+    TASKS_LATE, none running for longer than TASKS_STALLED (a worker stopped in
+    the middle). docs/deploy.md, "The task worker"."""
+    now = timezone.now()
     late = DBTaskResult.objects.filter(
-        status=TaskResultStatus.READY, enqueued_at__lt=timezone.now() - TASKS_LATE
+        status=TaskResultStatus.READY, enqueued_at__lt=now - TASKS_LATE
     ).count()
-    return f"error: {late} waiting for more than 2 minutes" if late else "ok"
+    stalled = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=now - TASKS_STALLED
+    ).count()
+    problems = [
+        *([f"{late} waiting for more than 2 minutes"] if late else []),
+        *([f"{stalled} running for more than 30 minutes"] if stalled else []),
+    ]
+    return "error: " + "; ".join(problems) if problems else "ok"
 
 
 def cache_state() -> str:

@@ -158,6 +158,12 @@ def test_healthz_says_when_no_task_worker_keeps_up(client, admin_user):
     body = json.loads(client.get("/healthz").content)
     assert body["status"] == "degraded"
     assert body["checks"]["tasks"] == "error: 1 waiting for more than 2 minutes"
+    # A worker that stopped in the middle of a task.
+    DBTaskResult.objects.update(
+        status="RUNNING", started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    body = json.loads(client.get("/healthz").content)
+    assert body["checks"]["tasks"] == "error: 1 running for more than 30 minutes"
 
 
 @pytest.mark.parametrize("path", PUBLIC_PATHS)
