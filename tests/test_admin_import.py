@@ -161,3 +161,32 @@ def test_the_worker_checks_and_imports_outside_the_request(committed_rennes, tmp
     assert job.state == ImportJob.State.DONE
     assert job.report["created"] == 1
     assert Place.objects.get(source="partenaire").name == "Atelier de Rennes"
+
+
+def test_a_job_never_stays_running(bretagne, tmp_path, tasks_run_at_once):
+    """A column name with a NUL character made the report unstorable: the job
+    stayed "checking" for ever. A job a stopped worker left is marked too."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    odd = '[{"id": "k1", "nom": "x", "commune": "Rennes", "code_postal": "35000",'
+    odd += ' "adresse": "a", "bad\\u0000key": "v"}]'
+    url = send(bretagne, tmp_path, odd, "odd.json")["Location"]
+    job = ImportJob.objects.get()
+    assert job.state == ImportJob.State.REFUSED  # no row could be read
+    assert "caractère nul" in bretagne.get(url).content.decode()
+    stalled = ImportJob.objects.create(
+        user=bretagne.user, file_name="x.csv", state=ImportJob.State.IMPORTING
+    )
+    ImportJob.objects.filter(pk=stalled.pk).update(
+        updated_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    page = bretagne.get(f"{PLACES}importer/{stalled.pk}/")
+    assert page.status_code == 200
+    bretagne.get(f"{PLACES}importer/")  # the list of imports looks for them
+    stalled.refresh_from_db()
+    assert stalled.state == ImportJob.State.FAILED
+    assert (
+        "interrompu" in bretagne.get(f"{PLACES}importer/{stalled.pk}/").content.decode()
+    )

@@ -131,19 +131,25 @@ def checked(cells: dict[str, str]) -> dict[str, str]:
     for key, value in cells.items():
         for text in (key, value):
             if "\x00" in text:
-                raise RecordRefused(f"caractère nul (octet 0) dans « {key[:60]} »")
+                raise RecordRefused(f"caractère nul (octet 0) dans « {shown(key)} »")
             if not text.isascii():
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
                     raise RecordRefused(
-                        f"caractère illisible dans « {key[:60]!r} »"
+                        f"caractère illisible dans « {shown(key)} »"
                     ) from None
         if len(value) > MAX_CELL:
             raise RecordRefused(
                 f"« {key} » a plus de {MAX_CELL:,} caractères".replace(",", "\u202f")
             )
     return cells
+
+
+def shown(name: str) -> str:
+    """A column's name as a message can show (and the database keep) it."""
+    printable = "".join(c if c.isprintable() else "\ufffd" for c in name[:60])
+    return printable.encode("utf-8", "replace").decode()
 
 
 def _geometry_cells(geometry) -> dict[str, str]:
