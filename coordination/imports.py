@@ -122,6 +122,7 @@ class JobView(AdminImportMixin, View):
         return self.render(
             request,
             "admin/places/place/import_job.html",
+            title=_("Import de « %(name)s »") % {"name": job.file_name},
             job=job,
             running=job.state in ImportJob.RUNNING,
             report=job.report or job.check_report,

@@ -13,7 +13,7 @@
     if (state.state !== job.dataset.state) { window.location.reload(); return; }
     label.textContent = state.label.charAt(0).toUpperCase() + state.label.slice(1);
     if (state.total) {
-      rows.textContent = job.dataset.rowsText
+      rows.textContent = " · " + job.dataset.rowsText
         .replace("{done}", state.done.toLocaleString("fr-FR"))
         .replace("{total}", state.total.toLocaleString("fr-FR"));
       bar.max = state.total;
