@@ -7,6 +7,7 @@ process leaves Redis alone for RETRY_AFTER seconds — every call fails at once,
 pages are computed — and says so once in the log rather than once per call.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -34,28 +35,27 @@ def reset() -> None:
     _open_until = 0.0
 
 
+def tripping(method):
+    """`method`, which trips the breaker when Redis fails."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (ConnectionError, TimeoutError) as error:
+            trip(error)
+            raise
+
+    return wrapper
+
+
 class BreakerConnection(Connection):
     """A connection to Redis that fails at once while the breaker is open."""
 
     def connect(self):
         if time.monotonic() < _open_until:
             raise ConnectionError("Redis is left alone for a while.")
-        try:
-            return super().connect()
-        except (ConnectionError, TimeoutError) as error:
-            trip(error)
-            raise
+        return tripping(Connection.connect)(self)
 
-    def send_packed_command(self, *args, **kwargs):
-        try:
-            return super().send_packed_command(*args, **kwargs)
-        except (ConnectionError, TimeoutError) as error:
-            trip(error)
-            raise
-
-    def read_response(self, *args, **kwargs):
-        try:
-            return super().read_response(*args, **kwargs)
-        except (ConnectionError, TimeoutError) as error:
-            trip(error)
-            raise
+    send_packed_command = tripping(Connection.send_packed_command)
+    read_response = tripping(Connection.read_response)

@@ -35,3 +35,19 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     def services(self, create, codes, **kwargs):
         if codes:
             self.services.set(Term.objects.filter(vocabulary="service", code__in=codes))
+
+
+def marseille_place(**fields) -> Place:
+    """A place in Marseille (11e arrondissement), outside Bretagne's coordinators'
+    territory, with a service and a source id an attacker could reuse."""
+    return PlaceFactory(
+        **{
+            "name": "Espace de Marseille",
+            "commune": commune("13211"),
+            "postal_code": "13011",
+            "source": "cnfs",
+            "source_id": "m1",
+            "services": ["aide-aux-demarches-administratives"],
+            **fields,
+        }
+    )

@@ -9,7 +9,7 @@ from django.test import Client
 from coordination.models import ImportJob
 from places.models import Place
 
-from .factories import PlaceFactory, commune
+from . import factories
 from .test_coordination import PLACES, coordinator_client
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +41,7 @@ def bretagne():
 
 @pytest.fixture
 def marseille_place():
-    return PlaceFactory(
-        name="Espace de Marseille",
-        commune=commune("13211"),
-        postal_code="13011",
-        source="cnfs",
-        source_id="m1",
-        services=["aide-aux-demarches-administratives"],
-    )
+    return factories.marseille_place()
 
 
 def send(client, tmp_path, content: str | bytes = CSV, name="partenaire.csv"):

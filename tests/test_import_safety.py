@@ -19,7 +19,7 @@ from places.exchange.reader import FileRefused
 from places.exchange.standard import COLUMNS
 from places.models import Place, Territory
 
-from .factories import PlaceFactory, commune
+from .factories import PlaceFactory, marseille_place
 from .test_import import v1_row, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -209,21 +209,9 @@ def test_a_geojson_geometry_that_is_not_a_point_is_reported(tmp_path):
 
 def test_a_coordinator_s_import_cannot_touch_a_place_of_another_territory(tmp_path):
     """The row's commune is in Rennes (in scope), its id is a Marseille place's."""
-    marseille = PlaceFactory(
-        name="Espace de Marseille",
-        commune=commune("13211"),
-        postal_code="13011",
-        source="cnfs",
-        source_id="m-1",
-        services=["aide-aux-demarches-administratives"],
-    )
-    draft = PlaceFactory(
-        name="Brouillon marseillais",
-        commune=commune("13211"),
-        postal_code="13011",
-        status=Place.Status.DRAFT,
-        source="cnfs",
-        source_id="m-2",
+    marseille = marseille_place(source_id="m-1")
+    draft = marseille_place(
+        name="Brouillon marseillais", status=Place.Status.DRAFT, source_id="m-2"
     )
     rennes = set(
         Territory.objects.filter(departement_code="35").values_list("pk", flat=True)
