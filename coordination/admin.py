@@ -56,7 +56,7 @@ class CoordinatorAdmin(admin.ModelAdmin):
         user.groups.add(Group.objects.get(name=GROUP_NAME))
 
 
-class SuggestionForm(forms.ModelForm):
+class AppliedValueForm(forms.ModelForm):
     """The value to apply, which the coordinator may correct first (for hours,
     with the hours editor and its preview)."""
 
@@ -82,7 +82,7 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The queue of citizens' suggestions, each coordinator seeing their territory's."""
 
     commune_path = "place__commune__"
-    form = SuggestionForm
+    form = AppliedValueForm
     change_form_template = "admin/coordination/suggestion/change_form.html"
     list_display = ["place", "field", "proposed_value", "status", "created_at"]
     list_filter = ["status", "field"]

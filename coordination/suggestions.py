@@ -57,13 +57,18 @@ def notify(suggestion: Suggestion, request) -> list[str]:
     return recipients
 
 
-def value_to_apply(suggestion: Suggestion) -> str:
-    """What a coordinator is offered to apply: the citizen's value, hours written
-    as people write them ("lundi 9h-12h") read into OSM hours when possible."""
-    value = suggestion.proposed_value.strip()
-    if suggestion.field == Field.OPENING_HOURS:
+def readable(field: str, value: str) -> str:
+    """`value` as a place takes it: hours written as people write them ("lundi
+    9h-12h") read into OSM hours when possible."""
+    value = value.strip()
+    if field == Field.OPENING_HOURS:
         return hours.from_french(value) or value
     return value
+
+
+def value_to_apply(suggestion: Suggestion) -> str:
+    """What a coordinator is offered to apply: the citizen's value, readable."""
+    return readable(suggestion.field, suggestion.proposed_value)
 
 
 def accept(suggestion: Suggestion, user) -> None:
@@ -74,10 +79,8 @@ def accept(suggestion: Suggestion, user) -> None:
     if suggestion.status != Suggestion.Status.PENDING:
         raise ValidationError(_("Cette suggestion a déjà été traitée."))
     place = suggestion.place
-    value = suggestion.applied_value.strip() or value_to_apply(suggestion)
     field = suggestion.field
-    if field == Field.OPENING_HOURS:
-        value = hours.from_french(value) or value
+    value = readable(field, suggestion.applied_value or suggestion.proposed_value)
     if field == Field.CLOSED:
         place.status = Place.Status.CLOSED
     elif field == Field.PHONE:

@@ -89,17 +89,24 @@ def replica_failed(sender, request: HttpRequest | None = None, **kwargs) -> None
         request.replica_failed = alias
 
 
+def database_error(alias: str) -> DatabaseError | None:
+    """What stops `alias` from answering a read of the directory now, if anything
+    (a server down, or a database without our tables)."""
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1 FROM places_place LIMIT 1")
+    except DatabaseError as error:
+        connections[alias].close()
+        return error
+    return None
+
+
 def checked_read_alias() -> str:
     """The alias to stream a response from: the request's replica if it answers now,
     else the primary. A streamed response cannot be answered again from the primary
     once it has begun: its errors would cut the body of a "200 OK"."""
     alias = read_alias()
-    if alias == "default":
-        return alias
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1 FROM places_place LIMIT 1")
-    except DatabaseError as error:
+    if alias != "default" and (error := database_error(alias)):
         leave_alone(alias, error)
         return "default"
     return alias

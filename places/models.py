@@ -815,7 +815,7 @@ class Place(models.Model):
         help_text=_("Ce qui, dans ces informations, demande un coup d’œil."),
     )
     # How useful the place's page is to a citizen, for the default order of the
-    # listings (places.models.DEFAULT_ORDER): hours, a way to get in touch, what it
+    # listings (DEFAULT_ORDER_EXPRESSIONS): hours, a way to get in touch, what it
     # offers, a precise position, a coordinator's check; a name that is only an
     # identifier goes last. Kept by the database from the row itself.
     completeness = models.GeneratedField(
@@ -920,8 +920,9 @@ class Place(models.Model):
         self.flags = self.flags_now()
         if self.slug:
             return super().save(*args, **kwargs)
-        with transaction.atomic(using=kwargs.get("using") or "default"):
-            lock_new_slugs(kwargs.get("using") or "default")
+        using = kwargs.get("using") or "default"
+        with transaction.atomic(using=using):
+            lock_new_slugs(using)
             self.slug = self.unique_slug()
             super().save(*args, **kwargs)
 

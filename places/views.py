@@ -8,8 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connections
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -25,7 +24,8 @@ from django.views.decorators.http import require_safe
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from epn_directory.replicas import checked_read_alias
+from coordination.tasks import STALLED
+from epn_directory.replicas import checked_read_alias, database_error
 
 from . import maps, seo
 from .caching import cached, cached_page, data_version, open_now_slot
@@ -551,34 +551,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def database_state(alias: str) -> str:
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1 FROM places_place LIMIT 1")
-    except DatabaseError as error:
-        connections[alias].close()
-        return f"error: {type(error).__name__}"
-    return "ok"
+    error = database_error(alias)
+    return f"error: {type(error).__name__}" if error else "ok"
 
 
 TASKS_LATE = dt.timedelta(minutes=2)
-TASKS_STALLED = dt.timedelta(minutes=30)
 
 
 def tasks_state() -> str:
     """Whether the task worker keeps up: no task waiting for longer than
-    TASKS_LATE, none running for longer than TASKS_STALLED (a worker stopped in
-    the middle). docs/deploy.md, "The task worker"."""
+    TASKS_LATE, none running for longer than STALLED (a worker stopped in the
+    middle). docs/deploy.md, "The task worker"."""
     now = timezone.now()
-    late = DBTaskResult.objects.filter(
-        status=TaskResultStatus.READY, enqueued_at__lt=now - TASKS_LATE
-    ).count()
-    stalled = DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=now - TASKS_STALLED
-    ).count()
-    problems = [
-        *([f"{late} waiting for more than 2 minutes"] if late else []),
-        *([f"{stalled} running for more than 30 minutes"] if stalled else []),
-    ]
+    tasks = DBTaskResult.objects.aggregate(
+        late=Count("pk", filter=Q(status=TaskResultStatus.READY,
+                                  enqueued_at__lt=now - TASKS_LATE)),
+        stalled=Count("pk", filter=Q(status=TaskResultStatus.RUNNING,
+                                     started_at__lt=now - STALLED)),
+    )  # fmt: skip
+    problems = []
+    if tasks["late"]:
+        problems.append(f"{tasks['late']} waiting for more than 2 minutes")
+    if tasks["stalled"]:
+        problems.append(f"{tasks['stalled']} running for more than 30 minutes")
     return "error: " + "; ".join(problems) if problems else "ok"
 
 

@@ -1,5 +1,5 @@
 from django import template
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -30,9 +30,6 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
         "place__commune__",
     )
     changelist = reverse("admin:places_place_changelist")
-    no_services = ~Exists(
-        Place.services.through.objects.filter(place_id=OuterRef("pk"))
-    )
     checks = [
         *(
             (str(flag.label).capitalize(), Q(flags__contains=[flag]),
@@ -44,7 +41,7 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
         (_("Lieux sans horaires"), MISSING["hours"], "manque=hours"),
         (_("Lieux sans téléphone, courriel ni site"), MISSING["contact"],
          "manque=contact"),
-        (_("Lieux sans services"), no_services, "manque=services"),
+        (_("Lieux sans services"), MISSING["services"], "manque=services"),
     ]  # fmt: skip
     freshness = [
         (label, condition, f"verification={code}")
