@@ -9,6 +9,7 @@ admin.site.index_title = _("Tableau de bord")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("coordination.urls")),
+    path("", include("coverage.urls")),
     path("", include("places.urls")),
 ]
 

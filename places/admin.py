@@ -32,6 +32,7 @@ from .models import (
     Territory,
 )
 from .quality import Flag
+from .signals import send_after_commit
 from .widgets import OpeningHoursWidget
 
 
@@ -445,6 +446,7 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
             default_user=request.user,
             default_change_reason=str(reason),
         )
+        send_after_commit([place.pk for place in places])
         return len(places)
 
     @admin.action(description=_("Publier les lieux sélectionnés"))

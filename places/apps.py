@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,7 +16,10 @@ class PlacesConfig(AppConfig):
 
     def ready(self):
         from .openings import refresh_after_save
+        from .signals import place_saved
 
         place = self.get_model("Place")
         pre_save.connect(no_history_for_fixtures, sender=place)
         post_save.connect(refresh_after_save, sender=place)
+        post_save.connect(place_saved, sender=place)
+        post_delete.connect(place_saved, sender=place)

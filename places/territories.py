@@ -179,11 +179,23 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
         if c["type"] in ("commune-deleguee", "commune-associee") and c.get("chefLieu"):
             aliases.setdefault(c["chefLieu"], set()).add(normalize_name(c["nom"]))
 
+    # A région's or département's population: its communes' (arrondissements are
+    # counted in their city).
+    # (Région and département codes overlap: "01" is Guadeloupe and Ain.)
+    population: dict[tuple[str, str], int] = {}
+    for c in communes:
+        if c["type"] == "commune-actuelle" and c.get("population"):
+            for key in (("region", c.get("region")), ("dep", c.get("departement"))):
+                population[key] = population.get(key, 0) + c["population"]
     region_ids = _sync(
         Level.REGION,
         (
             Territory(
-                level=Level.REGION, code=r["code"], name=r["nom"], region_code=r["code"]
+                level=Level.REGION,
+                code=r["code"],
+                name=r["nom"],
+                region_code=r["code"],
+                population=population.get(("region", r["code"])),
             )
             for r in regions
         ),
@@ -199,6 +211,7 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
                 parent_id=region_ids.get(d["region"]),
                 departement_code=d["code"],
                 region_code=d["region"],
+                population=population.get(("dep", d["code"])),
             )
             for d in departements
         ),

@@ -4,11 +4,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from places.admin import MISSING, PlaceAdmin, freshness_conditions
-from places.models import Place
+from places.models import Place, Territory
 from places.quality import Flag
 
 from ..models import Suggestion
-from ..roles import places_of, scoped
+from ..roles import is_national, places_of, scoped, territories_of
 
 register = template.Library()
 
@@ -75,4 +75,17 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
         "todo": todo,
         "freshness": rows[len(checks) :],
         "oldest_first": f"{listed}verification=stale&o={column}",
+        "coverage": coverage_links(user),
     }
+
+
+def coverage_links(user) -> list[tuple[str, str]]:
+    """The coverage pages of the user's régions and départements (the country's
+    for national coordinators)."""
+    if is_national(user):
+        return [(_("France entière"), reverse("coverage:country"))]
+    return [
+        (territory.name, reverse("coverage:page", args=[territory.url_code]))
+        for territory in territories_of(user)
+        if territory.level in (Territory.Level.REGION, Territory.Level.DEPARTEMENT)
+    ]

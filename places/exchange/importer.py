@@ -29,6 +29,7 @@ from ..models import (
     lock_new_slugs,
 )
 from ..openings import refresh_openings
+from ..signals import places_changed
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
 
@@ -242,6 +243,7 @@ def import_places(
         started = time.monotonic()
         refresh_statistics()
         refresh_openings(touched)
+        places_changed.send(sender=None, place_ids=None)
         report.openings_seconds = round(time.monotonic() - started, 2)
     report.rows.sort(key=lambda row: row.line)
     return report

@@ -25,4 +25,5 @@ class Command(BaseCommand):
         if demo:
             call_command("loaddata", fixtures / "demo_places.json", verbosity=verbosity)
         call_command("refresh_openings", verbosity=verbosity)
+        call_command("refresh_coverage", verbosity=verbosity)
         self.stdout.write(self.style.SUCCESS("The directory is ready."))

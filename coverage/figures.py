@@ -1,0 +1,246 @@
+"""What the coverage pages show, read from `Distance` (computed beforehand): a
+territory's population by distance to the nearest place, its communes farthest
+from one, and, for coordinators, where a new place would bring the most people
+within reach."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from places.models import Territory
+
+from .compute import Dimension, box_around
+
+# Distance bands of the map and its legend, in km: (lower, upper].
+BANDS = [(0, 2), (2, 5), (5, 10), (10, 20), (20, None)]
+THRESHOLDS = (5, 10, 20)  # "population farther than … km"
+REACH_KM = 10  # "within reach" for the planning of new places
+MAX_OPENINGS = 10
+
+
+def communes(territory: Territory | None) -> QuerySet:
+    """The communes of a région or a département, or of the whole country."""
+    queryset = Territory.objects.filter(level=Territory.Level.COMMUNE)
+    if territory is None:
+        return queryset
+    if territory.level == Territory.Level.REGION:
+        return queryset.filter(region_code=territory.code)
+    return queryset.filter(departement_code=territory.code)
+
+
+def farther(km: float) -> Q:
+    """Rows farther than `km` from any place of their dimension (none at all is
+    farther than any distance)."""
+    return Q(metres__gt=km * 1000) | Q(metres__isnull=True)
+
+
+def band_condition(lower: float, upper: float | None) -> Q:
+    if upper is None:
+        return farther(lower)
+    return Q(metres__gt=lower * 1000, metres__lte=upper * 1000)
+
+
+def distances(territory: Territory | None, dimension: Dimension) -> QuerySet:
+    rows = dimension.rows()
+    if territory is None:
+        return rows
+    if territory.level == Territory.Level.REGION:
+        return rows.filter(region_code=territory.code)
+    return rows.filter(departement_code=territory.code)
+
+
+@dataclass
+class Band:
+    lower: float
+    upper: float | None
+    communes: int
+    population: int
+
+
+@dataclass
+class Summary:
+    population: int  # every commune of the territory
+    measured: int  # the population of the communes with a known centre
+    communes: int
+    unknown_communes: int
+    beyond: list[tuple[int, int, float]]  # (km, population, share of measured)
+    bands: list[Band]
+
+    @property
+    def computed(self) -> bool:
+        return self.communes > self.unknown_communes
+
+
+def summary(territory: Territory | None, dimension: Dimension) -> Summary:
+    """Population and communes by distance, in two aggregate queries."""
+    whole = communes(territory).aggregate(
+        population=Sum("population", default=0), communes=Count("pk")
+    )
+    population = Sum("population", default=0)
+    figures = distances(territory, dimension).aggregate(
+        measured=population,
+        rows=Count("pk"),
+        **{f"beyond_{km}": Sum("population", filter=farther(km), default=0)
+           for km in THRESHOLDS},
+        **{f"band_{i}": Count("pk", filter=band_condition(*band))
+           for i, band in enumerate(BANDS)},
+        **{f"band_{i}_population": Sum(
+            "population", filter=band_condition(*band), default=0)
+           for i, band in enumerate(BANDS)},
+    )  # fmt: skip
+    measured = figures["measured"]
+    return Summary(
+        population=whole["population"],
+        measured=measured,
+        communes=whole["communes"],
+        unknown_communes=whole["communes"] - figures["rows"],
+        beyond=[
+            (km, figures[f"beyond_{km}"], share(figures[f"beyond_{km}"], measured))
+            for km in THRESHOLDS
+        ],
+        bands=[
+            Band(*band, figures[f"band_{i}"], figures[f"band_{i}_population"])
+            for i, band in enumerate(BANDS)
+        ],
+    )
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def band_of(metres: float | None) -> int:
+    """The index in BANDS of a distance."""
+    if metres is None:
+        return len(BANDS) - 1
+    km = metres / 1000
+    for index, (_lower, upper) in enumerate(BANDS):
+        if upper is None or km <= upper:
+            return index
+    return len(BANDS) - 1  # pragma: no cover
+
+
+def with_names(rows: QuerySet) -> QuerySet:
+    """Rows with what a table shows of their commune and nearest place."""
+    return rows.select_related("commune", "nearest").only(
+        "metres",
+        "population",
+        "commune__name",
+        "commune__code",
+        "commune__level",
+        "commune__departement_code",
+        "nearest__name",
+        "nearest__slug",
+    )
+
+
+def by_distance(territory: Territory | None, dimension: Dimension) -> QuerySet:
+    """Every commune with its distance, the farthest first (then the most people)."""
+    return with_names(distances(territory, dimension)).order_by(
+        F("metres").desc(nulls_first=True),
+        F("population").desc(nulls_last=True),
+        "commune__code",
+    )
+
+
+def most_people_far(
+    territory: Territory | None, dimension: Dimension, limit: int = 20
+) -> QuerySet:
+    """The communes with the most people farther than REACH_KM from a place."""
+    rows = distances(territory, dimension).filter(farther(REACH_KM), population__gt=0)
+    return with_names(rows).order_by("-population", "commune__code")[:limit]
+
+
+def parts(territory: Territory | None, dimension: Dimension) -> list[dict]:
+    """The régions of the country, or the départements of a région, each with its
+    population farther than REACH_KM (one GROUP BY)."""
+    if territory is not None and territory.level != Territory.Level.REGION:
+        return []
+    level = Territory.Level.DEPARTEMENT if territory else Territory.Level.REGION
+    key = "departement_code" if territory else "region_code"
+    children = Territory.objects.filter(level=level)
+    if territory is not None:
+        children = children.filter(parent=territory)
+    figures = {
+        row[key]: row
+        for row in distances(territory, dimension)
+        .values(key)
+        .annotate(
+            measured=Sum("population", default=0),
+            far=Sum("population", filter=farther(REACH_KM), default=0),
+        )
+        .order_by()
+    }
+    rows = []
+    for child in children.order_by("name"):
+        row = figures.get(child.code, {"measured": 0, "far": 0})
+        rows.append(
+            {
+                "territory": child,
+                "measured": row["measured"],
+                "far": row["far"],
+                "share": share(row["far"], row["measured"]),
+            }
+        )
+    return sorted(rows, key=lambda row: -row["share"])
+
+
+@dataclass
+class Opening:
+    commune: Territory
+    gained: int  # people brought within REACH_KM by this one
+    total: int  # by this one and the ones before it
+
+
+def where_to_open(
+    territory: Territory | None, dimension: Dimension, k: int = 5
+) -> list[Opening]:
+    """The `k` commune centres of the territory where a new place would bring the
+    most people (of the territory's communes farther than REACH_KM from any place
+    of `dimension`) within REACH_KM, chosen greedily: each the best given the ones
+    before it. Straight-line distances; a commune's people are counted at its
+    centre."""
+    metres = REACH_KM * 1000
+    far = distances(territory, dimension).filter(farther(REACH_KM), population__gt=0)
+    demand_sql, demand_params = far.values("commune_id").query.sql_with_params()
+    candidates_sql, candidates_params = (
+        communes(territory)
+        .filter(centre__isnull=False)
+        .values("pk")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT candidate.id, far.id, far.population "
+            "FROM places_territory far JOIN places_territory candidate "
+            f"ON {box_around('far.centre', '%s', 'candidate.centre')} "
+            "AND ST_DWithin(candidate.centre::geography, far.centre::geography, %s) "
+            f"WHERE far.id IN ({demand_sql}) AND candidate.id IN ({candidates_sql})",
+            [metres, metres, metres, metres, *demand_params, *candidates_params],
+        )
+        reached: dict[int, set[int]] = defaultdict(set)
+        people: dict[int, int] = {}
+        for candidate, commune, population in cursor.fetchall():
+            reached[candidate].add(commune)
+            people[commune] = population
+    chosen: list[tuple[int, int]] = []
+    covered: set[int] = set()
+    for _round in range(min(k, MAX_OPENINGS)):
+        gains = {
+            candidate: sum(people[c] for c in communes_ - covered)
+            for candidate, communes_ in reached.items()
+        }
+        best = min(gains, key=lambda c: (-gains[c], c), default=None)
+        if best is None or gains[best] <= 0:
+            break
+        chosen.append((best, gains[best]))
+        covered |= reached.pop(best)
+    names = Territory.objects.in_bulk([pk for pk, _gain in chosen])
+    total = 0
+    openings = []
+    for pk, gained in chosen:
+        total += gained
+        openings.append(Opening(names[pk], gained, total))
+    return openings
