@@ -2,10 +2,12 @@
 
 A distance runs in a straight line from the commune's centre (the centres file of
 the set-up) to the place's point, in metres on the WGS84 spheroid (`ST_Distance`
-on geography). The `<->` operator on geography walks a GiST index in order of the
-distance on the sphere, which differs from the spheroid's by under 0.6 %: the four
-nearest on the sphere are measured on the spheroid and the nearest of them kept
-(ties: the lower place id), so that the result is the true nearest.
+on geography). The search is exact in two steps on the points' GiST index: `<->`
+(planar, in degrees) finds a near place; its distance on the spheroid bounds the
+answer, so the places within a box that holds that circle are measured and the
+nearest kept (ties: the lower place id). (`<->` on geography would do it in one
+step, but PostgreSQL stops it with "index returned tuples in wrong order" on some
+points: the sphere's distances of its index and of its check differ.)
 
 `refresh_all()` recomputes every commune and dimension (after an import, nightly);
 `refresh_places(ids)` updates only what some places' changes can move (after an
@@ -27,12 +29,11 @@ from .models import Distance, Run
 
 LOCK = 7_103_722  # pg_advisory_xact_lock key of the coverage tables
 KEPT_RUNS = 30
-CANDIDATES = 4  # nearest on the sphere, re-measured on the spheroid
 # A dimension with at least this share of the places is searched in their index.
 SHARED_INDEX_SHARE = 0.25
 PUBLISHED = f"p.status = '{Place.Status.PUBLISHED}' AND p.location IS NOT NULL"
-# The expression of the place_published_geography index, written exactly so.
-PLACE_POINT = "p.location::geography(POINT,4326)"
+# Beyond this bound, `box_around` holds the whole world rather than a box.
+FAR_METRES = 500_000
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,15 @@ def dimensions() -> list[Dimension]:
 
 
 def nearest(centre: str, source: "Source") -> str:
-    """SQL of the nearest place (id, metres) to the geography `centre`."""
+    """SQL: the nearest place (id, metres) to `centre` (a geometry column), with
+    `source.params`."""
+    metres = f"ST_Distance({centre}::geography, p.location::geography)"
     return (
-        f"SELECT k.id, ST_Distance({centre}, k.g) AS metres FROM ("
-        f"SELECT p.id, {source.point} AS g FROM {source.places} "
-        f"ORDER BY {source.point} <-> {centre} LIMIT {CANDIDATES}"
-        ") k ORDER BY metres, k.id LIMIT 1"
+        f"SELECT k.id, k.metres FROM (SELECT {metres} AS bound FROM {source.places} "
+        f"ORDER BY p.location <-> {centre} LIMIT 1) b CROSS JOIN LATERAL ("
+        f"SELECT p.id, {metres} AS metres FROM {source.places} "
+        f"AND {box_around(centre, 'b.bound', 'p.location')} "
+        "ORDER BY metres, p.id LIMIT 1) k"
     )
 
 
@@ -88,12 +92,11 @@ class Source:
     """Where the places of a dimension are searched: `<->` walks a GiST index in
     distance order and drops what fails the condition, so that a rare service
     would walk most of the index for each commune. A dimension of many places is
-    searched in the index of all published places; a rarer one in a temporary
-    table of its own places, with its own index (tens of milliseconds to build)."""
+    searched in the index of all places; a rarer one in a temporary table of its
+    own places, with its own index (milliseconds to build)."""
 
-    places: str
-    point: str
-    params: list
+    places: str  # "<table> p WHERE <condition>"
+    params: list  # of the condition, twice (see `nearest`)
     count: int
 
     @classmethod
@@ -101,16 +104,16 @@ class Source:
         condition, params = dimension.condition()
         count = counts.get((dimension.column, dimension.term_id), 0)
         if count >= counts["all"] * SHARED_INDEX_SHARE:
-            return cls(f"places_place p WHERE {condition}", PLACE_POINT, params, count)
+            return cls(f"places_place p WHERE {condition}", params * 2, count)
         cursor.execute("DROP TABLE IF EXISTS coverage_place")
         cursor.execute(
             "CREATE TEMP TABLE coverage_place ON COMMIT DROP AS "
-            f"SELECT p.id, {PLACE_POINT} AS g FROM places_place p WHERE {condition}",
+            f"SELECT p.id, p.location FROM places_place p WHERE {condition}",
             params,
         )
-        cursor.execute("CREATE INDEX ON coverage_place USING gist (g)")
+        cursor.execute("CREATE INDEX ON coverage_place USING gist (location)")
         cursor.execute("ANALYZE coverage_place")
-        return cls("coverage_place p", "p.g", [], count)
+        return cls("coverage_place p WHERE TRUE", [], count)
 
 
 def published_counts(cursor) -> dict:
@@ -141,14 +144,14 @@ def take_nearer(cursor, dimension: Dimension, place_ids: list[int]) -> int:
     longest, unreached = cursor.fetchone()
     if longest is None and not unreached:
         return 0  # never computed
-    near, params = "TRUE", []
+    near = "TRUE"
     if not unreached:
-        near, params = box_around("p.location", "%s", "c.centre"), [longest] * 3
+        near = box_around("p.location", repr(float(longest)), "c.centre")
     condition, condition_params = dimension.condition()
     cursor.execute(
         f"UPDATE {table} d SET metres = x.metres, nearest_id = x.id FROM ("
         "SELECT DISTINCT ON (c.id) c.id AS commune_id, p.id, "
-        f"ST_Distance(c.centre::geography, {PLACE_POINT}) AS metres "
+        "ST_Distance(c.centre::geography, p.location::geography) AS metres "
         "FROM places_place p JOIN places_territory c "
         f"ON c.level = 'commune' AND c.centre IS NOT NULL AND {near} "
         f"WHERE p.id = ANY(%s) AND {condition} "
@@ -156,19 +159,24 @@ def take_nearer(cursor, dimension: Dimension, place_ids: list[int]) -> int:
         "WHERE d.commune_id = x.commune_id AND d.facet = %s AND d.code = %s "
         "AND (d.metres IS NULL OR x.metres < d.metres "
         "OR (x.metres = d.metres AND x.id < d.nearest_id))",
-        [*params, place_ids, *condition_params, dimension.facet, dimension.code],
+        [place_ids, *condition_params, dimension.facet, dimension.code],
     )
     return cursor.rowcount
 
 
 def box_around(point: str, metres: str, indexed: str) -> str:
     """SQL: `indexed` (a geometry with a GiST index) lies in a box that holds every
-    point within `metres` of the geometry `point` (a degree of latitude is at least
-    110.574 km; of longitude, 111.32 km times the cosine of the latitude farthest
-    from the equator within the box). `metres` is used three times."""
+    point within `metres` (SQL) of the geometry `point`. A degree of latitude is at
+    least 110.574 km; of longitude, 111.32 km times the cosine of the latitude
+    farthest from the equator within the box; 1 % and 1 m more for the great
+    circle's bow and rounding. Beyond FAR_METRES, the whole world."""
+    m = f"(({metres}) * 1.01 + 1)"
+    far = f"({metres}) > {FAR_METRES}"
     return (
-        f"{indexed} && ST_Expand({point}, {metres} / (111320 * cos(radians("
-        f"least(abs(ST_Y({point})) + {metres} / 110574, 89.9)))), {metres} / 110574)"
+        f"{indexed} && ST_Expand({point}, "
+        f"CASE WHEN {far} THEN 360 ELSE {m} / (111320 * cos(radians("
+        f"least(abs(ST_Y({point})) + {m} / 110574, 89.9)))) END, "
+        f"CASE WHEN {far} THEN 180 ELSE {m} / 110574 END)"
     )
 
 
@@ -184,9 +192,11 @@ def refresh_all() -> Run:
     with transaction.atomic(), connection.cursor() as cursor:
         lock(cursor)
         counts = published_counts(cursor)
+        # (Dropped at commit; also when this runs inside a larger transaction.)
+        cursor.execute("DROP TABLE IF EXISTS coverage_centre")
         cursor.execute(
             "CREATE TEMP TABLE coverage_centre ON COMMIT DROP AS "
-            "SELECT id, centre::geography AS g, population, departement_code, "
+            "SELECT id, centre, population, departement_code, "
             "region_code FROM places_territory "
             "WHERE level = 'commune' AND centre IS NOT NULL"
         )
@@ -198,7 +208,7 @@ def refresh_all() -> Run:
                 "region_code, facet, code, metres, nearest_id) "
                 "SELECT c.id, c.population, c.departement_code, c.region_code, "
                 "%s, %s, n.metres, n.id FROM coverage_centre c "
-                f"LEFT JOIN LATERAL ({nearest('c.g', source)}) n ON %s",
+                f"LEFT JOIN LATERAL ({nearest('c.centre', source)}) n ON %s",
                 [dimension.facet, dimension.code, *source.params, source.count > 0],
             )
             rows += cursor.rowcount
@@ -231,7 +241,7 @@ def refresh_places(place_ids: list[int]) -> int:
                 cursor.execute(
                     f"UPDATE {table} d SET metres = n.metres, nearest_id = n.id "
                     "FROM places_territory c LEFT JOIN LATERAL ("
-                    f"{nearest('c.centre::geography', source)}) n ON %s "
+                    f"{nearest('c.centre', source)}) n ON %s "
                     f"WHERE c.id = d.commune_id AND {lost}",
                     [*source.params, source.count > 0, *key, place_ids],
                 )

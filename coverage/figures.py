@@ -39,6 +39,8 @@ def farther(km: float) -> Q:
 def band_condition(lower: float, upper: float | None) -> Q:
     if upper is None:
         return farther(lower)
+    if lower == 0:
+        return Q(metres__lte=upper * 1000)
     return Q(metres__gt=lower * 1000, metres__lte=upper * 1000)
 
 
@@ -215,10 +217,10 @@ def where_to_open(
         cursor.execute(
             "SELECT candidate.id, far.id, far.population "
             "FROM places_territory far JOIN places_territory candidate "
-            f"ON {box_around('far.centre', '%s', 'candidate.centre')} "
+            f"ON {box_around('far.centre', str(metres), 'candidate.centre')} "
             "AND ST_DWithin(candidate.centre::geography, far.centre::geography, %s) "
             f"WHERE far.id IN ({demand_sql}) AND candidate.id IN ({candidates_sql})",
-            [metres, metres, metres, metres, *demand_params, *candidates_params],
+            [metres, *demand_params, *candidates_params],
         )
         reached: dict[int, set[int]] = defaultdict(set)
         people: dict[int, int] = {}

@@ -16,7 +16,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
-from django.contrib.postgres.indexes import GinIndex, GistIndex, SpGistIndex
+from django.contrib.postgres.indexes import GinIndex, SpGistIndex
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -36,7 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Lower, Now
+from django.db.models.functions import Lower, Now
 from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils import timezone
@@ -901,12 +901,6 @@ class Place(models.Model):
             GinIndex(fields=["kind_ids"], name="place_kind_ids"),
             GinIndex(fields=["term_ids"], name="place_term_ids"),
             GinIndex(fields=["flags"], name="place_flags"),
-            # Nearest published places in metres (`<->` on geography): coverage.
-            GistIndex(
-                Cast("location", models.PointField(geography=True, srid=4326)),
-                condition=Q(status="published"),
-                name="place_published_geography",
-            ),
             # The listings' default order, published places only.
             models.Index(
                 *DEFAULT_ORDER_EXPRESSIONS,

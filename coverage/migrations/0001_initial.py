@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("places", "0012_published_geography_index"),
+        ("places", "0011_sources"),
     ]
 
     operations = [
