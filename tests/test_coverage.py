@@ -6,8 +6,8 @@ import csv
 import io
 
 import pytest
-from django.db import connection
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, given, settings
