@@ -2,6 +2,7 @@
 reference vocabularies and every French territory (and commune centres when the shared
 real-data folder is beside the project)."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -39,6 +40,32 @@ def django_db_setup(django_db_setup, django_db_blocker):
             settings.TERRITORIES_DATA_DIR,
             str(CENTRES_CSV) if CENTRES_CSV.exists() else None,
         )
+
+
+REAL_FILES = ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]
+
+
+@contextlib.contextmanager
+def real_files_imported(django_db_blocker):
+    """Both real files imported (committed) for a module, and everything they left
+    removed after: the places (in bulk, without history rows), the coverage and
+    the refreshes they queued (a queued task that no worker runs would make
+    /healthz say "degraded" in later tests)."""
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from coverage.models import Distance
+    from places.exchange.importer import import_places
+    from places.models import Place
+
+    with django_db_blocker.unblock():
+        for name in REAL_FILES:
+            import_places(str(SHARED_DATA / name))
+        yield
+        with override_settings(SIMPLE_HISTORY_ENABLED=False):
+            Place.objects.all().delete()
+        Distance.objects.all().delete()
+        DBTaskResult.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,11 @@ import io
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 
 from coverage import compute
-from places.exchange.importer import import_places
 from places.models import Place, Territory
 
-from .conftest import SHARED_DATA, needs_shared_data
+from .conftest import needs_shared_data, real_files_imported
 
 pytestmark = [needs_shared_data, pytest.mark.django_db]
 
@@ -21,17 +19,8 @@ pytestmark = [needs_shared_data, pytest.mark.django_db]
 def real_coverage(django_db_setup, django_db_blocker):
     """Both real files imported, and coverage computed for all communes, once
     (committed); removed after."""
-    with django_db_blocker.unblock():
-        for name in [
-            "lieux_mednum_cnfs_2023.csv",
-            "lieux_mednum_hubs_regionaux_2023.csv",
-        ]:
-            import_places(str(SHARED_DATA / name))
-        run = compute.refresh_all()
-        yield run
-        with override_settings(SIMPLE_HISTORY_ENABLED=False):
-            Place.objects.all().delete()
-        compute.Distance.objects.all().delete()
+    with real_files_imported(django_db_blocker), django_db_blocker.unblock():
+        yield compute.refresh_all()
 
 
 def test_every_commune_with_a_centre_is_measured_in_every_dimension(real_coverage):

@@ -5,14 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import QueryDict
-from django.test import override_settings
 
-from places.exchange.importer import import_places
 from places.filters import PlaceFilter, facet_counts
 from places.models import Place
 from places.openings import refresh_openings
 
-from .conftest import SHARED_DATA, needs_shared_data
+from .conftest import needs_shared_data, real_files_imported
 
 pytestmark = [needs_shared_data, pytest.mark.django_db]
 PARIS = ZoneInfo("Europe/Paris")
@@ -22,17 +20,9 @@ WEEK = dt.datetime(2026, 12, 21, tzinfo=PARIS)  # Monday; the 25th is Christmas
 @pytest.fixture(scope="module", autouse=True)
 def real_places(django_db_setup, django_db_blocker):
     """Import both real files once for this module (committed); removed after."""
-    with django_db_blocker.unblock():
-        for name in [
-            "lieux_mednum_cnfs_2023.csv",
-            "lieux_mednum_hubs_regionaux_2023.csv",
-        ]:
-            import_places(str(SHARED_DATA / name))
+    with real_files_imported(django_db_blocker), django_db_blocker.unblock():
         refresh_openings(start=WEEK - dt.timedelta(days=1))
         yield
-        # Emptied in bulk: no history row for each place.
-        with override_settings(SIMPLE_HISTORY_ENABLED=False):
-            Place.objects.all().delete()
 
 
 def search(query: str):
