@@ -3,6 +3,7 @@ territory's population by distance to the nearest place, its communes farthest
 from one, and, for coordinators, where a new place would bring the most people
 within reach."""
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from places.models import Territory
 
-from .compute import Dimension, box_around
+from .compute import Dimension, box_around, key
+from .models import Distance
 
 # Distance bands of the map and its legend, in km: (lower, upper].
 BANDS = [(0, 2), (2, 5), (5, 10), (10, 20), (20, None)]
@@ -197,48 +199,42 @@ class Opening:
 
 
 def where_to_open(
-    territory: Territory | None, dimension: Dimension, k: int = 5
+    territory: Territory, dimension: Dimension, k: int = 5
 ) -> list[Opening]:
     """The `k` commune centres of the territory where a new place would bring the
     most people (of the territory's communes farther than REACH_KM from any place
     of `dimension`) within REACH_KM, chosen greedily: each the best given the ones
     before it. Straight-line distances; a commune's people are counted at its
-    centre."""
+    centre. For a région or a département (the whole country would be too much
+    for a page)."""
     metres = REACH_KM * 1000
-    far = distances(territory, dimension).filter(farther(REACH_KM), population__gt=0)
-    demand_sql, demand_params = far.values("commune_id").query.sql_with_params()
-    candidates_sql, candidates_params = (
-        communes(territory)
-        .filter(centre__isnull=False)
-        .values("pk")
-        .query.sql_with_params()
+    level = (
+        "region_code"
+        if territory.level == Territory.Level.REGION
+        else ("departement_code")
     )
     with connection.cursor() as cursor:
+        # The communes far from a place first (materialised), then, for each, the
+        # commune centres within reach on the centres' index.
         cursor.execute(
-            "SELECT candidate.id, far.id, far.population "
-            "FROM places_territory far JOIN places_territory candidate "
+            "WITH far AS MATERIALIZED (SELECT t.id, t.centre, d.population "
+            f"FROM {Distance._meta.db_table} d JOIN places_territory t "
+            "ON t.id = d.commune_id WHERE d.facet = %s AND d.code = %s "
+            f"AND d.{level} = %s AND (d.metres > %s OR d.metres IS NULL) "
+            "AND d.population > 0) "
+            "SELECT candidate.id, far.id, far.population FROM far "
+            "JOIN places_territory candidate "
             f"ON {box_around('far.centre', str(metres), 'candidate.centre')} "
             "AND ST_DWithin(candidate.centre::geography, far.centre::geography, %s) "
-            f"WHERE far.id IN ({demand_sql}) AND candidate.id IN ({candidates_sql})",
-            [metres, *demand_params, *candidates_params],
+            f"WHERE candidate.level = 'commune' AND candidate.{level} = %s",
+            [*key(dimension), territory.code, metres, metres, territory.code],
         )
         reached: dict[int, set[int]] = defaultdict(set)
         people: dict[int, int] = {}
         for candidate, commune, population in cursor.fetchall():
             reached[candidate].add(commune)
             people[commune] = population
-    chosen: list[tuple[int, int]] = []
-    covered: set[int] = set()
-    for _round in range(min(k, MAX_OPENINGS)):
-        gains = {
-            candidate: sum(people[c] for c in communes_ - covered)
-            for candidate, communes_ in reached.items()
-        }
-        best = min(gains, key=lambda c: (-gains[c], c), default=None)
-        if best is None or gains[best] <= 0:
-            break
-        chosen.append((best, gains[best]))
-        covered |= reached.pop(best)
+    chosen = greedy(reached, people, min(k, MAX_OPENINGS))
     names = Territory.objects.in_bulk([pk for pk, _gain in chosen])
     total = 0
     openings = []
@@ -246,3 +242,29 @@ def where_to_open(
         total += gained
         openings.append(Opening(names[pk], gained, total))
     return openings
+
+
+def greedy(
+    reached: dict[int, set[int]], people: dict[int, int], k: int
+) -> list[tuple[int, int]]:
+    """Up to `k` (candidate, people gained), each the candidate that adds the most
+    people not yet reached (ties: the lower id). Lazily: a candidate's gain only
+    shrinks as others are chosen, so a stale gain in the heap is an upper bound,
+    recomputed only when it comes first."""
+    heap = [
+        (-sum(people[c] for c in communes_), pk) for pk, communes_ in reached.items()
+    ]
+    heapq.heapify(heap)
+    chosen: list[tuple[int, int]] = []
+    covered: set[int] = set()
+    while heap and len(chosen) < k:
+        _bound, pk = heapq.heappop(heap)
+        gain = sum(people[c] for c in reached[pk] - covered)
+        if heap and (-gain, pk) > heap[0]:
+            heapq.heappush(heap, (-gain, pk))  # another may now be better
+            continue
+        if gain <= 0:
+            break
+        chosen.append((pk, gain))
+        covered |= reached[pk]
+    return chosen

@@ -57,10 +57,10 @@ def may_plan(user, territory: Territory | None) -> bool:
     """Coordinators of the territory (or of its région), and national ones."""
     if not user.is_authenticated or not user.is_staff:
         return False
+    if territory is None:
+        return False  # planned per région or département
     if is_national(user):
         return True
-    if territory is None:
-        return False
     return any(
         t == territory
         or (t.level == Territory.Level.REGION and t.code == territory.region_code)

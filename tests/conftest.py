@@ -48,10 +48,10 @@ REAL_FILES = ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.cs
 @contextlib.contextmanager
 def real_files_imported(django_db_blocker):
     """Both real files imported (committed) for a module, and everything they left
-    removed after: the places (in bulk, without history rows), the coverage and
+    removed after: the places (truncated, without history rows), the coverage and
     the refreshes they queued (a queued task that no worker runs would make
     /healthz say "degraded" in later tests)."""
-    from django.test import override_settings
+    from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
     from coverage.models import Distance
@@ -62,9 +62,11 @@ def real_files_imported(django_db_blocker):
         for name in REAL_FILES:
             import_places(str(SHARED_DATA / name))
         yield
-        with override_settings(SIMPLE_HISTORY_ENABLED=False):
-            Place.objects.all().delete()
-        Distance.objects.all().delete()
+        with connection.cursor() as cursor:
+            # With what refers to them (links, opening periods); in seconds.
+            cursor.execute(
+                f"TRUNCATE {Place._meta.db_table}, {Distance._meta.db_table} CASCADE"
+            )
         DBTaskResult.objects.all().delete()
 
 

@@ -166,11 +166,16 @@ EDITS = st.lists(
         st.floats(-0.2, 1.2, allow_nan=False),
     ),
     min_size=1,
-    max_size=6,
+    max_size=4,
 )
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    deadline=None,
+    # Each example recomputes everything after each edit: half the profile's count.
+    max_examples=max(10, settings().max_examples // 2),
+)
 @given(edits=EDITS)
 def test_updating_after_edits_gives_what_a_full_computation_gives(geography, edits):
     """After each edit, `refresh_places` of the edited place leaves every distance
@@ -381,3 +386,28 @@ def test_planning_is_shown_to_the_territorys_coordinators_only(client, geography
     # Nor the whole country's, to a coordinator of one région.
     client.force_login(own)
     assert "Où ouvrir ensuite" not in client.get("/couverture/").content.decode()
+
+
+def naive_greedy(reached, people, k):
+    reached = {pk: set(c) for pk, c in reached.items()}
+    chosen, covered = [], set()
+    for _round in range(k):
+        gains = {pk: sum(people[c] for c in cs - covered) for pk, cs in reached.items()}
+        best = min(gains, key=lambda pk: (-gains[pk], pk), default=None)
+        if best is None or gains[best] <= 0:
+            break
+        chosen.append((best, gains[best]))
+        covered |= reached.pop(best)
+    return chosen
+
+
+@given(
+    reached=st.dictionaries(
+        st.integers(1, 30), st.sets(st.integers(1, 40), max_size=8), max_size=25
+    ),
+    population=st.lists(st.integers(0, 5000), min_size=40, max_size=40),
+    k=st.integers(1, 10),
+)
+def test_lazy_greedy_chooses_as_the_plain_greedy_does(reached, population, k):
+    people = {commune: population[commune - 1] for commune in range(1, 41)}
+    assert figures.greedy(reached, people, k) == naive_greedy(reached, people, k)
