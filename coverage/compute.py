@@ -128,32 +128,47 @@ def published_counts(cursor) -> dict:
 def take_nearer(cursor, dimension: Dimension, place_ids: list[int]) -> int:
     """The communes that one of `place_ids` (if of `dimension`) is nearer to than
     their nearest place take it. Only the communes within the dimension's longest
-    distance can: `box_around` narrows them on the centres' index."""
+    distance can, and those are narrowed on the centres' index: the ones within
+    that distance (at most FAR_METRES) of an edited place, in a box; and the few
+    whose nearest place is farther than FAR_METRES or missing (overseas communes,
+    for a service offered only in mainland France), by their row."""
     table = Distance._meta.db_table
     cursor.execute(
         f"SELECT max(metres), bool_or(metres IS NULL) FROM {table} "
         "WHERE facet = %s AND code = %s",
-        [dimension.facet, dimension.code],
+        key(dimension),
     )
     longest, unreached = cursor.fetchone()
     if longest is None and not unreached:
         return 0  # never computed
-    near = "TRUE"
-    if not unreached:
-        near = box_around("p.location", repr(float(longest)), "c.centre")
+    reach = min(longest or 0.0, FAR_METRES)
+    rows = 0
+    for near in (
+        box_around("p.location", repr(float(reach)), "c.centre"),
+        f"(d.metres > {FAR_METRES} OR d.metres IS NULL)",
+    ):
+        rows += nearer_of(cursor, dimension, place_ids, near)
+    return rows
+
+
+def nearer_of(cursor, dimension: Dimension, place_ids: list[int], near: str) -> int:
+    """`take_nearer` for the communes `c` (with their row `d`) that meet `near`."""
+    table = Distance._meta.db_table
     condition, condition_params = dimension.condition()
     cursor.execute(
         f"UPDATE {table} d SET metres = x.metres, nearest_id = x.id FROM ("
         "SELECT DISTINCT ON (c.id) c.id AS commune_id, p.id, "
         "ST_Distance(c.centre::geography, p.location::geography) AS metres "
-        "FROM places_place p JOIN places_territory c "
-        f"ON c.level = 'commune' AND c.centre IS NOT NULL AND {near} "
+        f"FROM places_place p JOIN places_territory c "
+        "ON c.level = 'commune' AND c.centre IS NOT NULL "
+        f"JOIN {table} d ON d.commune_id = c.id AND d.facet = %s AND d.code = %s "
+        f"AND {near} "
         f"WHERE p.id = ANY(%s) AND {condition} "
         "ORDER BY c.id, metres, p.id) x "
         "WHERE d.commune_id = x.commune_id AND d.facet = %s AND d.code = %s "
         "AND (d.metres IS NULL OR x.metres < d.metres "
         "OR (x.metres = d.metres AND x.id < d.nearest_id))",
-        [place_ids, *condition_params, *key(dimension)],
+        [*key(dimension), place_ids, *condition_params, *key(dimension)],
     )
     return cursor.rowcount
 

@@ -8,9 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 
-from places.models import Territory
+from places.models import Place, Territory
 
 from .compute import Dimension, box_around, key
 from .models import Distance
@@ -126,6 +126,17 @@ def band_of(metres: float | None) -> int:
     return len(BANDS) - 1  # pragma: no cover
 
 
+def with_nearest(rows: QuerySet) -> QuerySet:
+    """Rows with `shown_name` and `shown_slug` of their nearest place while it is
+    published: one withdrawn since the computation is not offered (until the
+    worker's update comes)."""
+    published = Q(nearest__status=Place.Status.PUBLISHED)
+    return rows.annotate(
+        shown_name=Case(When(published, then=F("nearest__name"))),
+        shown_slug=Case(When(published, then=F("nearest__slug"))),
+    )
+
+
 def with_names(rows: QuerySet) -> QuerySet:
     """Rows with what a table shows of their commune and nearest place."""
     return rows.select_related("commune", "nearest").only(
@@ -137,6 +148,7 @@ def with_names(rows: QuerySet) -> QuerySet:
         "commune__departement_code",
         "nearest__name",
         "nearest__slug",
+        "nearest__status",
     )
 
 

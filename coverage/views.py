@@ -23,6 +23,7 @@ from .models import Run
 PAGE_SIZE = 50
 CSV_HEADER = ["code_insee", "nom", "population", "distance_km", "lieu_le_plus_proche"]
 LEVELS = (Territory.Level.REGION, Territory.Level.DEPARTEMENT)
+COUNTRY_MAP_MAX = 5000  # points on the country's map
 
 
 def territory_of(code: str | None) -> Territory | None:
@@ -42,15 +43,21 @@ def chosen_dimension(request: HttpRequest) -> tuple[Dimension, list[str]]:
     ignored and said."""
     problems = []
     known = {(d.facet, d.code): d for d in dimensions()}
+    chosen = EVERY_PLACE
     for facet, label in (("service", _("service")), ("type", _("type de lieu"))):
         code = request.GET.get(facet, "").strip()
         if not code:
             continue
-        if (facet, code) in known:
-            return known[facet, code], problems
-        problems.append(_("%(what)s inconnu, ignoré : %(code)s") % {
-            "what": label.capitalize(), "code": code[:80]})  # fmt: skip
-    return EVERY_PLACE, problems
+        if (facet, code) not in known:
+            problems.append(_("%(what)s inconnu, ignoré : %(code)s") % {
+                "what": label.capitalize(), "code": code[:80]})  # fmt: skip
+        elif chosen is EVERY_PLACE:
+            chosen = known[facet, code]
+        else:
+            problems.append(
+                _("Un seul critère à la fois : le type de lieu est ignoré.")
+            )
+    return chosen, problems
 
 
 def may_plan(user, territory: Territory | None) -> bool:
@@ -92,6 +99,7 @@ def coverage_page(request: HttpRequest, code: str | None = None) -> HttpResponse
         "summary": figures.summary(territory, dimension),
         "bands": figures.BANDS,
         "reach_km": figures.REACH_KM,
+        "country_map_max": COUNTRY_MAP_MAX,
         "far": figures.most_people_far(territory, dimension),
         "parts": figures.parts(territory, dimension),
         "page": page,
@@ -122,14 +130,14 @@ def coverage_csv(request: HttpRequest, code: str | None = None) -> HttpResponse:
     dimension, _problems = chosen_dimension(request)
     found = {
         commune: (metres, slug)
-        for commune, metres, slug in figures.distances(
-            territory, dimension
-        ).values_list("commune_id", "metres", "nearest__slug")
+        for commune, metres, slug in figures.with_nearest(
+            figures.distances(territory, dimension)
+        ).values_list("commune_id", "metres", "shown_slug")
     }
     page_url = request.build_absolute_uri(
         reverse("places:detail", kwargs={"slug": "SLUG"})
     )
-    name = territory.code if territory else "france"
+    name = territory.url_code if territory else "france"
     suffix = f"-{dimension.code}" if dimension.code else ""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
@@ -159,13 +167,16 @@ def coverage_csv(request: HttpRequest, code: str | None = None) -> HttpResponse:
 @gzip_page
 def coverage_map(request: HttpRequest, code: str | None = None) -> JsonResponse:
     """Map data: each commune's centre with its band, distance and nearest place.
-    For the whole country only the communes farther than REACH_KM (35,000 points
-    are too many for a phone); the page's table has them all."""
+    For the whole country only the most populous communes farther than REACH_KM
+    (35,000 points are too many for a phone); the page's table has them all."""
     territory = territory_of(code)
     dimension, _problems = chosen_dimension(request)
-    rows = figures.distances(territory, dimension)
+    rows = figures.with_nearest(figures.distances(territory, dimension))
     if territory is None:
-        rows = rows.filter(figures.farther(figures.REACH_KM))
+        far = rows.filter(figures.farther(figures.REACH_KM))
+        rows = rows.filter(
+            pk__in=far.order_by("-population", "pk").values("pk")[:COUNTRY_MAP_MAX]
+        )
     page_url = reverse("places:detail", kwargs={"slug": "SLUG"})
     features = [
         {
@@ -185,7 +196,7 @@ def coverage_map(request: HttpRequest, code: str | None = None) -> JsonResponse:
         )
         .order_by("commune__code")
         .values_list(
-            "commune__name", "population", "metres", "nearest__name", "nearest__slug",
+            "commune__name", "population", "metres", "shown_name", "shown_slug",
             "lon", "lat",
         )
     ]  # fmt: skip

