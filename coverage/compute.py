@@ -30,6 +30,10 @@ from .models import Distance, Run
 LOCK = 7_103_722  # pg_advisory_xact_lock key of the coverage tables
 KEPT_RUNS = 30
 PUBLISHED = f"p.status = '{Place.Status.PUBLISHED}' AND p.location IS NOT NULL"
+COLUMNS = (
+    "commune_id, population, departement_code, region_code, facet, code, metres, "
+    "nearest_id"
+)
 # Beyond this bound, `box_around` holds the whole world rather than a box.
 FAR_METRES = 500_000
 
@@ -218,50 +222,72 @@ def refresh_all() -> Run:
         )
         cursor.execute("ANALYZE coverage_centre")
         cursor.execute(f"DELETE FROM {table}")
-        columns = (
-            f"INSERT INTO {table} (commune_id, population, departement_code, "
-            "region_code, facet, code, metres, nearest_id) "
-        )
         for dimension in dimensions():
-            if dimension.column:
-                # Where the nearest of all places is of this dimension, it is this
-                # dimension's nearest too (same ties): copied, not searched.
-                cursor.execute(
-                    f"{columns} SELECT d.commune_id, d.population, d.departement_code,"
-                    " d.region_code, %s, %s, d.metres, d.nearest_id"
-                    f" FROM {table} d JOIN places_place p ON p.id = d.nearest_id"
-                    " WHERE d.facet = '' AND d.code = ''"
-                    f" AND p.{dimension.column} @> ARRAY[%s]::bigint[]",
-                    [dimension.facet, dimension.code, dimension.term_id],
-                )
-                rows += cursor.rowcount
-            cursor.execute("DROP TABLE IF EXISTS coverage_todo")
-            cursor.execute(
-                "CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS "
-                "SELECT * FROM coverage_centre c WHERE NOT EXISTS (SELECT FROM "
-                f"{table} x WHERE x.facet = %s AND x.code = %s "
-                "AND x.commune_id = c.id)",
-                key(dimension),
-            )
-            if counts.get((dimension.column, dimension.term_id), 0):
-                source = Source.of(cursor, dimension, counts)
-                found = f"LEFT JOIN LATERAL ({nearest('c.centre', source)}) n ON TRUE"
-            else:  # no such place: no distance
-                found = (
-                    "CROSS JOIN (SELECT NULL::float AS metres, NULL::bigint AS id) n"
-                )
-            cursor.execute(
-                f"{columns} SELECT c.id, c.population, c.departement_code, "
-                "c.region_code, %s, %s, n.metres, n.id FROM coverage_todo c "
-                f"{found}",
-                key(dimension),
-            )
-            rows += cursor.rowcount
+            rows += refresh_dimension(cursor, dimension, counts)
         run = Run.objects.create(
             places=counts["all"], rows=rows, seconds=time.monotonic() - started
         )
         Run.objects.filter(pk__lte=run.pk - KEPT_RUNS).delete()
         return run
+
+
+def refresh_dimension(cursor, dimension: Dimension, counts: dict) -> int:
+    """Every commune's row of `dimension` (the first: every place). Only analysed
+    temporary tables are read: the rows just written have no statistics yet, and
+    with none the planner read them again for each commune (minutes)."""
+    copied = 0
+    if counts.get((dimension.column, dimension.term_id), 0):
+        source = Source.of(cursor, dimension, counts)
+        found = f"LEFT JOIN LATERAL ({nearest('c.centre', source)}) n ON TRUE"
+    else:  # no such place: no distance
+        source = None
+        found = "CROSS JOIN (SELECT NULL::float AS metres, NULL::bigint AS id) n"
+    cursor.execute("DROP TABLE IF EXISTS coverage_todo")
+    if dimension is EVERY_PLACE or source is None:
+        cursor.execute(
+            "CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS "
+            "SELECT * FROM coverage_centre"
+        )
+    else:
+        # Where the nearest of all places is of this dimension, it is this
+        # dimension's nearest too (same ties): copied, not searched.
+        cursor.execute(
+            f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) "
+            "SELECT e.commune_id, e.population, e.departement_code, e.region_code, "
+            "%s, %s, e.metres, e.nearest_id FROM coverage_everything e "
+            "JOIN coverage_place p ON p.id = e.nearest_id",
+            key(dimension),
+        )
+        copied = cursor.rowcount
+        cursor.execute(
+            "CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS "
+            "SELECT c.* FROM coverage_centre c "
+            "JOIN coverage_everything e ON e.commune_id = c.id "
+            "LEFT JOIN coverage_place p ON p.id = e.nearest_id WHERE p.id IS NULL"
+        )
+    cursor.execute("ANALYZE coverage_todo")
+    searched = (
+        "SELECT c.id AS commune_id, c.population, c.departement_code, c.region_code, "
+        f"%s AS facet, %s AS code, n.metres, n.id AS nearest_id FROM coverage_todo c "
+        f"{found}"
+    )
+    if dimension is EVERY_PLACE:
+        cursor.execute("DROP TABLE IF EXISTS coverage_everything")
+        cursor.execute(
+            f"CREATE TEMP TABLE coverage_everything ON COMMIT DROP AS {searched}",
+            key(dimension),
+        )
+        cursor.execute("ANALYZE coverage_everything")
+        cursor.execute(
+            f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) "
+            f"SELECT {COLUMNS} FROM coverage_everything"
+        )
+        return cursor.rowcount
+    cursor.execute(
+        f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) {searched}",
+        key(dimension),
+    )
+    return cursor.rowcount + copied
 
 
 def refresh_places(place_ids: list[int]) -> int:
