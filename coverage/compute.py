@@ -54,6 +54,10 @@ class Dimension:
             return PUBLISHED, []
         return f"{PUBLISHED} AND p.{self.column} @> ARRAY[%s]::bigint[]", [self.term_id]
 
+    @property
+    def key(self) -> list[str]:
+        return [self.facet, self.code]
+
     def rows(self):
         return Distance.objects.filter(facet=self.facet, code=self.code)
 
@@ -76,57 +80,36 @@ def dimensions() -> list[Dimension]:
     ]
 
 
-def nearest(centre: str, source: "Source") -> str:
-    """SQL: the nearest place (id, metres) to `centre` (a geometry column)."""
+def nearest(centre: str) -> str:
+    """SQL: the nearest place of `coverage_place` (id, metres) to `centre` (a
+    geometry column)."""
     metres = f"ST_Distance({centre}::geography, p.location::geography)"
     return (
-        f"SELECT k.id, k.metres FROM (SELECT {metres} AS bound FROM {source.places} "
+        f"SELECT k.id, k.metres FROM (SELECT {metres} AS bound FROM coverage_place p "
         f"ORDER BY p.location <-> {centre} LIMIT 1) b CROSS JOIN LATERAL ("
-        f"SELECT p.id, {metres} AS metres FROM {source.places} "
-        f"AND {box_around(centre, 'b.bound', 'p.location')} "
+        f"SELECT p.id, {metres} AS metres FROM coverage_place p "
+        f"WHERE {box_around(centre, 'b.bound', 'p.location')} "
         "ORDER BY metres, p.id LIMIT 1) k"
     )
 
 
-@dataclass
-class Source:
-    """Where the places of a dimension are searched: a temporary table of its own
-    places with its own index and fresh statistics (milliseconds to build). In the
-    table of all places, `<->` would walk most of the index for each commune when
-    a service is rare, and on a table whose statistics are stale (a new database,
-    a test's) the planner chose to sort every place for each commune: minutes."""
-
-    places: str  # "<table> p WHERE <condition>"
-    count: int
-
-    @classmethod
-    def of(cls, cursor, dimension: Dimension, counts: dict) -> "Source":
-        condition, params = dimension.condition()
-        cursor.execute("DROP TABLE IF EXISTS coverage_place")
-        cursor.execute(
-            "CREATE TEMP TABLE coverage_place ON COMMIT DROP AS "
-            f"SELECT p.id, p.location FROM places_place p WHERE {condition}",
-            params,
-        )
-        cursor.execute("CREATE INDEX ON coverage_place USING gist (location)")
-        cursor.execute("ANALYZE coverage_place")
-        count = counts.get((dimension.column, dimension.term_id), 0)
-        return cls("coverage_place p WHERE TRUE", count)
-
-
-def published_counts(cursor) -> dict:
-    """How many published places with a point each dimension has."""
-    counts = {}
-    cursor.execute(f"SELECT count(*) FROM places_place p WHERE {PUBLISHED}")
-    counts["all"] = cursor.fetchone()[0]
-    counts[("", None)] = counts["all"]
-    for column in ("term_ids", "kind_ids"):
-        cursor.execute(
-            f"SELECT unnest(p.{column}), count(*) FROM places_place p "
-            f"WHERE {PUBLISHED} GROUP BY 1"
-        )
-        counts.update(((column, term), n) for term, n in cursor.fetchall())
-    return counts
+def collect_places(cursor, dimension: Dimension) -> int:
+    """The dimension's places into the temporary table `coverage_place`, with its
+    own index and fresh statistics (milliseconds to build); returns their number.
+    In the table of all places, `<->` would walk most of the index for each commune
+    when a service is rare, and on a table whose statistics are stale (a new
+    database, a test's) the planner chose to sort every place for each commune."""
+    condition, params = dimension.condition()
+    cursor.execute("DROP TABLE IF EXISTS coverage_place")
+    cursor.execute(
+        "CREATE TEMP TABLE coverage_place ON COMMIT DROP AS "
+        f"SELECT p.id, p.location FROM places_place p WHERE {condition}",
+        params,
+    )
+    count = cursor.rowcount
+    cursor.execute("CREATE INDEX ON coverage_place USING gist (location)")
+    cursor.execute("ANALYZE coverage_place")
+    return count
 
 
 def take_nearer(cursor, dimension: Dimension, place_ids: list[int]) -> int:
@@ -140,7 +123,7 @@ def take_nearer(cursor, dimension: Dimension, place_ids: list[int]) -> int:
     cursor.execute(
         f"SELECT max(metres), bool_or(metres IS NULL) FROM {table} "
         "WHERE facet = %s AND code = %s",
-        key(dimension),
+        dimension.key,
     )
     longest, unreached = cursor.fetchone()
     if longest is None and not unreached:
@@ -172,7 +155,7 @@ def nearer_of(cursor, dimension: Dimension, place_ids: list[int], near: str) -> 
         "WHERE d.commune_id = x.commune_id AND d.facet = %s AND d.code = %s "
         "AND (d.metres IS NULL OR x.metres < d.metres "
         "OR (x.metres = d.metres AND x.id < d.nearest_id))",
-        [*key(dimension), place_ids, *condition_params, *key(dimension)],
+        [*dimension.key, place_ids, *condition_params, *dimension.key],
     )
     return cursor.rowcount
 
@@ -193,10 +176,6 @@ def box_around(point: str, metres: str, indexed: str) -> str:
     )
 
 
-def key(dimension: Dimension) -> list[str]:
-    return [dimension.facet, dimension.code]
-
-
 def lock(cursor) -> None:
     """One computation at a time. Also: no JIT compilation for these queries (it
     cost more than it saved: 3.2 s instead of 1.6 s for the distance to any place)."""
@@ -211,7 +190,6 @@ def refresh_all() -> Run:
     rows = 0
     with transaction.atomic(), connection.cursor() as cursor:
         lock(cursor)
-        counts = published_counts(cursor)
         # (Dropped at commit; also when this runs inside a larger transaction.)
         cursor.execute("DROP TABLE IF EXISTS coverage_centre")
         cursor.execute(
@@ -222,72 +200,65 @@ def refresh_all() -> Run:
         )
         cursor.execute("ANALYZE coverage_centre")
         cursor.execute(f"DELETE FROM {table}")
+        places = 0
         for dimension in dimensions():
-            rows += refresh_dimension(cursor, dimension, counts)
+            found, written = refresh_dimension(cursor, dimension)
+            places = places or found  # the first dimension's: every place
+            rows += written
         run = Run.objects.create(
-            places=counts["all"], rows=rows, seconds=time.monotonic() - started
+            places=places, rows=rows, seconds=time.monotonic() - started
         )
         Run.objects.filter(pk__lte=run.pk - KEPT_RUNS).delete()
         return run
 
 
-def refresh_dimension(cursor, dimension: Dimension, counts: dict) -> int:
-    """Every commune's row of `dimension` (the first: every place). Only analysed
-    temporary tables are read: the rows just written have no statistics yet, and
-    with none the planner read them again for each commune (minutes)."""
+def refresh_dimension(cursor, dimension: Dimension) -> tuple[int, int]:
+    """Every commune's row of `dimension` (the first: every place); returns the
+    number of its places and of rows written. Only analysed temporary tables are
+    read: rows just written have no statistics yet, and with none the planner read
+    them again for each commune (minutes)."""
+    table = Distance._meta.db_table
+    found = collect_places(cursor, dimension)
     copied = 0
-    if counts.get((dimension.column, dimension.term_id), 0):
-        source = Source.of(cursor, dimension, counts)
-        found = f"LEFT JOIN LATERAL ({nearest('c.centre', source)}) n ON TRUE"
-    else:  # no such place: no distance
-        source = None
-        found = "CROSS JOIN (SELECT NULL::float AS metres, NULL::bigint AS id) n"
-    cursor.execute("DROP TABLE IF EXISTS coverage_todo")
-    if dimension is EVERY_PLACE or source is None:
-        cursor.execute(
-            "CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS "
-            "SELECT * FROM coverage_centre"
-        )
-    else:
+    todo = "SELECT * FROM coverage_centre"
+    if dimension is not EVERY_PLACE and found:
         # Where the nearest of all places is of this dimension, it is this
         # dimension's nearest too (same ties): copied, not searched.
         cursor.execute(
-            f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) "
-            "SELECT e.commune_id, e.population, e.departement_code, e.region_code, "
-            "%s, %s, e.metres, e.nearest_id FROM coverage_everything e "
-            "JOIN coverage_place p ON p.id = e.nearest_id",
-            key(dimension),
+            f"INSERT INTO {table} ({COLUMNS}) SELECT e.commune_id, e.population, "
+            "e.departement_code, e.region_code, %s, %s, e.metres, e.nearest_id "
+            "FROM coverage_everything e JOIN coverage_place p ON p.id = e.nearest_id",
+            dimension.key,
         )
         copied = cursor.rowcount
-        cursor.execute(
-            "CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS "
+        todo = (
             "SELECT c.* FROM coverage_centre c "
             "JOIN coverage_everything e ON e.commune_id = c.id "
             "LEFT JOIN coverage_place p ON p.id = e.nearest_id WHERE p.id IS NULL"
         )
+    cursor.execute("DROP TABLE IF EXISTS coverage_todo")
+    cursor.execute(f"CREATE TEMP TABLE coverage_todo ON COMMIT DROP AS {todo}")
     cursor.execute("ANALYZE coverage_todo")
-    searched = (
-        "SELECT c.id AS commune_id, c.population, c.departement_code, c.region_code, "
-        f"%s AS facet, %s AS code, n.metres, n.id AS nearest_id FROM coverage_todo c "
-        f"{found}"
+    nearest_place = (
+        f"LEFT JOIN LATERAL ({nearest('c.centre')}) n ON TRUE"
+        if found
+        else "CROSS JOIN (SELECT NULL::float AS metres, NULL::bigint AS id) n"
     )
-    if dimension is EVERY_PLACE:
+    cursor.execute(
+        f"INSERT INTO {table} ({COLUMNS}) SELECT c.id, c.population, "
+        "c.departement_code, c.region_code, %s, %s, n.metres, n.id "
+        f"FROM coverage_todo c {nearest_place}",
+        dimension.key,
+    )
+    written = copied + cursor.rowcount
+    if dimension is EVERY_PLACE:  # what the next dimensions copy from
         cursor.execute("DROP TABLE IF EXISTS coverage_everything")
         cursor.execute(
-            f"CREATE TEMP TABLE coverage_everything ON COMMIT DROP AS {searched}",
-            key(dimension),
+            "CREATE TEMP TABLE coverage_everything ON COMMIT DROP AS "
+            f"SELECT {COLUMNS} FROM {table} WHERE facet = '' AND code = ''"
         )
         cursor.execute("ANALYZE coverage_everything")
-        cursor.execute(
-            f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) "
-            f"SELECT {COLUMNS} FROM coverage_everything"
-        )
-        return cursor.rowcount
-    cursor.execute(
-        f"INSERT INTO {Distance._meta.db_table} ({COLUMNS}) {searched}",
-        key(dimension),
-    )
-    return cursor.rowcount + copied
+    return found, written
 
 
 def refresh_places(place_ids: list[int]) -> int:
@@ -299,21 +270,20 @@ def refresh_places(place_ids: list[int]) -> int:
     rows = 0
     with transaction.atomic(), connection.cursor() as cursor:
         lock(cursor)
-        counts = published_counts(cursor)
         for dimension in dimensions():
             lost = "d.facet = %s AND d.code = %s AND d.nearest_id = ANY(%s)"
             cursor.execute(
                 f"SELECT EXISTS (SELECT FROM {table} d WHERE {lost})",
-                [*key(dimension), place_ids],
+                [*dimension.key, place_ids],
             )
             if cursor.fetchone()[0]:
-                source = Source.of(cursor, dimension, counts)
+                found = collect_places(cursor, dimension)
                 cursor.execute(
                     f"UPDATE {table} d SET metres = n.metres, nearest_id = n.id "
                     "FROM places_territory c LEFT JOIN LATERAL ("
-                    f"{nearest('c.centre', source)}) n ON %s "
+                    f"{nearest('c.centre')}) n ON %s "
                     f"WHERE c.id = d.commune_id AND {lost}",
-                    [source.count > 0, *key(dimension), place_ids],
+                    [found > 0, *dimension.key, place_ids],
                 )
                 rows += cursor.rowcount
             rows += take_nearer(cursor, dimension, place_ids)

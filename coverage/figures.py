@@ -12,7 +12,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 
 from places.models import Place, Territory
 
-from .compute import Dimension, box_around, key
+from .compute import Dimension, box_around
 from .models import Distance
 
 # Distance bands of the map and its legend, in km: (lower, upper].
@@ -22,14 +22,29 @@ REACH_KM = 10  # "within reach" for the planning of new places
 MAX_OPENINGS = 10
 
 
-def communes(territory: Territory | None) -> QuerySet:
-    """The communes of a région or a département, or of the whole country."""
-    queryset = Territory.objects.filter(level=Territory.Level.COMMUNE)
+# The territories that have coverage pages.
+LEVELS = (Territory.Level.REGION, Territory.Level.DEPARTEMENT)
+
+
+def code_field(territory: Territory) -> str:
+    """The field (of a commune, and of its distances) that says it is in
+    `territory`, a région or a département."""
+    if territory.level == Territory.Level.REGION:
+        return "region_code"
+    return "departement_code"
+
+
+def in_territory(queryset: QuerySet, territory: Territory | None) -> QuerySet:
+    """Communes, or their distances, in `territory` (None: the whole country)."""
     if territory is None:
         return queryset
-    if territory.level == Territory.Level.REGION:
-        return queryset.filter(region_code=territory.code)
-    return queryset.filter(departement_code=territory.code)
+    return queryset.filter(**{code_field(territory): territory.code})
+
+
+def communes(territory: Territory | None) -> QuerySet:
+    return in_territory(
+        Territory.objects.filter(level=Territory.Level.COMMUNE), territory
+    )
 
 
 def farther(km: float) -> Q:
@@ -47,12 +62,7 @@ def band_condition(lower: float, upper: float | None) -> Q:
 
 
 def distances(territory: Territory | None, dimension: Dimension) -> QuerySet:
-    rows = dimension.rows()
-    if territory is None:
-        return rows
-    if territory.level == Territory.Level.REGION:
-        return rows.filter(region_code=territory.code)
-    return rows.filter(departement_code=territory.code)
+    return in_territory(dimension.rows(), territory)
 
 
 @dataclass
@@ -139,16 +149,17 @@ def with_nearest(rows: QuerySet) -> QuerySet:
 
 def with_names(rows: QuerySet) -> QuerySet:
     """Rows with what a table shows of their commune and nearest place."""
-    return rows.select_related("commune", "nearest").only(
-        "metres",
-        "population",
-        "commune__name",
-        "commune__code",
-        "commune__level",
-        "commune__departement_code",
-        "nearest__name",
-        "nearest__slug",
-        "nearest__status",
+    return (
+        with_nearest(rows)
+        .select_related("commune")
+        .only(
+            "metres",
+            "population",
+            "commune__name",
+            "commune__code",
+            "commune__level",
+            "commune__departement_code",
+        )
     )
 
 
@@ -220,11 +231,7 @@ def where_to_open(
     centre. For a région or a département (the whole country would be too much
     for a page)."""
     metres = REACH_KM * 1000
-    level = (
-        "region_code"
-        if territory.level == Territory.Level.REGION
-        else ("departement_code")
-    )
+    level = code_field(territory)
     with connection.cursor() as cursor:
         # The communes far from a place first (materialised), then, for each, the
         # commune centres within reach on the centres' index.
@@ -239,7 +246,7 @@ def where_to_open(
             f"ON {box_around('far.centre', str(metres), 'candidate.centre')} "
             "AND ST_DWithin(candidate.centre::geography, far.centre::geography, %s) "
             f"WHERE candidate.level = 'commune' AND candidate.{level} = %s",
-            [*key(dimension), territory.code, metres, metres, territory.code],
+            [*dimension.key, territory.code, metres, metres, territory.code],
         )
         reached: dict[int, set[int]] = defaultdict(set)
         people: dict[int, int] = {}

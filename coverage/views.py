@@ -11,7 +11,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
-from coordination.roles import is_national, territories_of
+from coordination.roles import commune_condition
 from places.exchange.formulas import neutralise
 from places.models import PointX, PointY, Territory
 from places.views import ancestors, territory_lookup
@@ -22,7 +22,6 @@ from .models import Run
 
 PAGE_SIZE = 50
 CSV_HEADER = ["code_insee", "nom", "population", "distance_km", "lieu_le_plus_proche"]
-LEVELS = (Territory.Level.REGION, Territory.Level.DEPARTEMENT)
 COUNTRY_MAP_MAX = 5000  # points on the country's map
 
 
@@ -33,26 +32,28 @@ def territory_of(code: str | None) -> Territory | None:
     territory = get_object_or_404(
         Territory.objects.select_related("parent"), **territory_lookup(code)
     )
-    if territory.level not in LEVELS:
+    if territory.level not in figures.LEVELS:
         raise Http404
     return territory
 
 
-def chosen_dimension(request: HttpRequest) -> tuple[Dimension, list[str]]:
-    """`?service=` or else `?type=` (the listing's codes); an unknown code is
-    ignored and said."""
+def chosen_dimension(
+    request: HttpRequest, known: list[Dimension]
+) -> tuple[Dimension, list[str]]:
+    """`?service=` or else `?type=` (the listing's codes) among the `known`
+    dimensions; an unknown code is ignored and said."""
     problems = []
-    known = {(d.facet, d.code): d for d in dimensions()}
+    by_key = {(d.facet, d.code): d for d in known}
     chosen = EVERY_PLACE
     for facet, label in (("service", _("service")), ("type", _("type de lieu"))):
         code = request.GET.get(facet, "").strip()
         if not code:
             continue
-        if (facet, code) not in known:
+        if (facet, code) not in by_key:
             problems.append(_("%(what)s inconnu, ignoré : %(code)s") % {
                 "what": label.capitalize(), "code": code[:80]})  # fmt: skip
         elif chosen is EVERY_PLACE:
-            chosen = known[facet, code]
+            chosen = by_key[facet, code]
         else:
             problems.append(
                 _("Un seul critère à la fois : le type de lieu est ignoré.")
@@ -61,17 +62,13 @@ def chosen_dimension(request: HttpRequest) -> tuple[Dimension, list[str]]:
 
 
 def may_plan(user, territory: Territory | None) -> bool:
-    """Coordinators of the territory (or of its région), and national ones."""
-    if not user.is_authenticated or not user.is_staff:
+    """Coordinators whose scope holds every commune of the territory (of it or of
+    its région, or national); planned per région or département only."""
+    if territory is None or not user.is_authenticated or not user.is_staff:
         return False
-    if territory is None:
-        return False  # planned per région or département
-    if is_national(user):
-        return True
-    return any(
-        t == territory
-        or (t.level == Territory.Level.REGION and t.code == territory.region_code)
-        for t in territories_of(user)
+    condition = commune_condition(user)
+    return condition is None or not (
+        figures.communes(territory).exclude(condition).exists()
     )
 
 
@@ -84,7 +81,8 @@ def bounded_int(value: str | None, default: int, low: int, high: int) -> int:
 
 def coverage_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
     territory = territory_of(code)
-    dimension, problems = chosen_dimension(request)
+    known = dimensions()
+    dimension, problems = chosen_dimension(request, known)
     planner = may_plan(request.user, territory)
     k = bounded_int(request.GET.get("k"), 5, 1, figures.MAX_OPENINGS)
     page = Paginator(figures.by_distance(territory, dimension), PAGE_SIZE).get_page(
@@ -94,7 +92,7 @@ def coverage_page(request: HttpRequest, code: str | None = None) -> HttpResponse
         "territory": territory,
         "breadcrumbs": ancestors(territory) + [territory] if territory else [],
         "dimension": dimension,
-        "dimensions": dimensions(),
+        "dimensions": known,
         "problems": problems,
         "summary": figures.summary(territory, dimension),
         "bands": figures.BANDS,
@@ -127,7 +125,7 @@ def coverage_csv(request: HttpRequest, code: str | None = None) -> HttpResponse:
     chosen service or kind), 1 decimal, and that place's page. A commune whose
     centre is unknown has empty distance and place."""
     territory = territory_of(code)
-    dimension, _problems = chosen_dimension(request)
+    dimension, _problems = chosen_dimension(request, dimensions())
     found = {
         commune: (metres, slug)
         for commune, metres, slug in figures.with_nearest(
@@ -170,7 +168,7 @@ def coverage_map(request: HttpRequest, code: str | None = None) -> JsonResponse:
     For the whole country only the most populous communes farther than REACH_KM
     (35,000 points are too many for a phone); the page's table has them all."""
     territory = territory_of(code)
-    dimension, _problems = chosen_dimension(request)
+    dimension, _problems = chosen_dimension(request, dimensions())
     rows = figures.with_nearest(figures.distances(territory, dimension))
     if territory is None:
         far = rows.filter(figures.farther(figures.REACH_KM))

@@ -12,7 +12,7 @@ from places.exchange.importer import import_places
 from places.exchange.standard import COLUMNS
 from places.models import Place
 
-from .conftest import DEMO, SHARED_DATA, needs_shared_data
+from .conftest import DEMO, REAL_FILES, SHARED_DATA, needs_shared_data
 from .factories import PlaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_demo_export_is_valid_against_the_standard(tmp_path):
 def test_real_data_exports_valid_and_comes_back_identical(tmp_path):
     """The two real files imported, exported (valid against the standard), the
     export imported into an empty database and exported again: the same bytes."""
-    for name in ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]:
+    for name in REAL_FILES:
         import_places(str(SHARED_DATA / name))
     first = export_csv(tmp_path, "first.csv")
     with open(first, encoding="utf-8") as exported:

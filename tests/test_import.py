@@ -12,7 +12,7 @@ from places.exchange.reader import FileRefused
 from places.exchange.standard import COLUMNS
 from places.models import Place, Territory
 
-from .conftest import SHARED_DATA, needs_shared_data
+from .conftest import REAL_FILES, SHARED_DATA, needs_shared_data
 
 pytestmark = pytest.mark.django_db
 
@@ -372,7 +372,7 @@ def test_command_refuses_unreadable_file(tmp_path):
 
 @needs_shared_data
 def test_real_files_import_with_at_least_98_percent_accepted():
-    for name in ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]:
+    for name in REAL_FILES:
         report = import_places(str(SHARED_DATA / name))
         accepted = report.created + report.updated + report.unchanged
         assert accepted / report.rows_read >= 0.98, name

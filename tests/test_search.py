@@ -8,7 +8,7 @@ from places.exchange.importer import import_places
 from places.filters import PlaceFilter, facet_counts
 from places.models import Place
 
-from .conftest import SHARED_DATA, needs_shared_data
+from .conftest import REAL_FILES, SHARED_DATA, needs_shared_data
 from .factories import PlaceFactory, commune
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_empty_results_suggest_how_to_widen(client, places):
 
 @needs_shared_data
 def test_real_data_search_quality():
-    for name in ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]:
+    for name in REAL_FILES:
         import_places(str(SHARED_DATA / name))
     assert names("ou=Marseille 11e")  # an arrondissement
     assert all(

@@ -3,8 +3,9 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from coverage.figures import LEVELS
 from places.admin import MISSING, PlaceAdmin, freshness_conditions
-from places.models import Place, Territory
+from places.models import Place
 from places.quality import Flag
 
 from ..models import Suggestion
@@ -87,5 +88,5 @@ def coverage_links(user) -> list[tuple[str, str]]:
     return [
         (territory.name, reverse("coverage:page", args=[territory.url_code]))
         for territory in territories_of(user)
-        if territory.level in (Territory.Level.REGION, Territory.Level.DEPARTEMENT)
+        if territory.level in LEVELS
     ]
