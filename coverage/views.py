@@ -95,7 +95,6 @@ def coverage_page(request: HttpRequest, code: str | None = None) -> HttpResponse
         "dimensions": known,
         "problems": problems,
         "summary": figures.summary(territory, dimension),
-        "bands": figures.BANDS,
         "reach_km": figures.REACH_KM,
         "country_map_max": COUNTRY_MAP_MAX,
         "far": figures.most_people_far(territory, dimension),
