@@ -62,11 +62,18 @@ INSTALLED_APPS = [
     "places",
     "coordination",
     "coverage",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
     # First: the client's address, as the trusted reverse proxies report it.
     "epn_directory.clients.client_address",
+    # CORS headers on /api/v1/ (reads from any origin), preflights answered here.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag on every page, and "304 Not Modified" when the browser already has it.
@@ -372,3 +379,41 @@ LOGGING = {
 # Debian 12 ships GDAL 3.6; GDAL only reads geometries we build ourselves (no user
 # supplied spatial references), so the warning about GDAL < 3.9 does not apply.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+
+# The public read API, /api/v1/ (api/, docs/api.md).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.access.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.access.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The client's address is REMOTE_ADDR, as epn_directory.clients sets it from
+    # the trusted proxies; DRF's default believes any X-Forwarded-For.
+    "NUM_PROXIES": 0,
+}
+# Requests per client address without a partner key (partner keys: their own rate).
+API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE", "120/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API de l’annuaire des lieux numériques",
+    "DESCRIPTION": (
+        "Lecture publique des lieux (espaces publics numériques, coworkings, "
+        "fablabs, tiers-lieux), de leurs territoires et des listes de valeurs du "
+        "standard national des lieux de médiation numérique. Documentation : "
+        "/api/v1/ ; politique de versions : docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.docs.facet_codes",
+    ],
+}
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("coordination.urls")),
     path("", include("coverage.urls")),
+    path("", include("api.urls")),
     path("", include("places.urls")),
 ]
 

@@ -77,43 +77,59 @@ def standard_row(place: dict, links: dict[str, list[str]]) -> dict[str, str]:
     return {column: row[column] for column in COLUMNS}
 
 
-def rows(queryset: QuerySet) -> Iterator[tuple[dict, dict[str, str]]]:
-    """(place values, standard row) in id order, CHUNK places at a time: one query
-    for the places, then one per vocabulary for the chunk's links (as id pairs,
-    turned into values in the standard's order from a table read once)."""
-    terms = {
+def term_values(using: str) -> dict[int, tuple[int, int, str]]:
+    """Every term's (position, id, value in the standard), by id: read once."""
+    return {
         pk: (position, pk, value)
-        for pk, position, value in Term.objects.using(queryset.db).values_list(
+        for pk, position, value in Term.objects.using(using).values_list(
             "pk", "position", "value"
         )
     }
+
+
+LINK_TABLES = [
+    (field, getattr(Place, field).through._meta.db_table)
+    for _, field in VOCABULARY_COLUMNS.values()
+]
+
+
+def linked_values(
+    ids: list[int], terms: dict[int, tuple], using: str
+) -> dict[int, dict[str, list[str]]]:
+    """The standard's vocabulary values of the places `ids`, by place and field, in
+    the standard's order: one query per vocabulary (id pairs, turned into values
+    with `terms`, from `term_values`)."""
+    links: dict[int, dict[str, list]] = {pk: {} for pk in ids}
+    with connections[using].cursor() as cursor:
+        for field, table in LINK_TABLES:
+            cursor.execute(
+                f"SELECT place_id, term_id FROM {table} WHERE place_id = ANY(%s)",
+                [ids],
+            )
+            for place_id, term_id in cursor.fetchall():
+                links[place_id].setdefault(field, []).append(terms[term_id])
+    return {
+        pk: {
+            field: [value for *_, value in sorted(found)] for field, found in by.items()
+        }
+        for pk, by in links.items()
+    }
+
+
+def rows(queryset: QuerySet) -> Iterator[tuple[dict, dict[str, str]]]:
+    """(place values, standard row) in id order, CHUNK places at a time: one query
+    for the places, then the chunk's vocabulary values (`linked_values`)."""
+    terms = term_values(queryset.db)
     places = (
         queryset.order_by("pk")
         .annotate(lon=PointX("location"), lat=PointY("location"))
         .values(*FIELDS, "lon", "lat")
     )
-    tables = [
-        (field, getattr(Place, field).through._meta.db_table)
-        for _, field in VOCABULARY_COLUMNS.values()
-    ]
     stream = places.iterator(chunk_size=CHUNK)
     while chunk := list(islice(stream, CHUNK)):
-        ids = [place["pk"] for place in chunk]
-        links: dict[int, dict[str, list]] = {pk: {} for pk in ids}
-        with connections[places.db].cursor() as cursor:
-            for field, table in tables:
-                cursor.execute(
-                    f"SELECT place_id, term_id FROM {table} WHERE place_id = ANY(%s)",
-                    [ids],
-                )
-                for place_id, term_id in cursor.fetchall():
-                    links[place_id].setdefault(field, []).append(terms[term_id])
+        links = linked_values([place["pk"] for place in chunk], terms, places.db)
         for place in chunk:
-            values = {
-                field: [value for *_, value in sorted(found)]
-                for field, found in links[place["pk"]].items()
-            }
-            yield place, standard_row(place, values)
+            yield place, standard_row(place, links[place["pk"]])
 
 
 class _Line(io.StringIO):

@@ -392,6 +392,12 @@ def write(
             to_update, sorted(updated_fields) + ["updated_at"], batch_size=1000
         )
     set_relations(relation_changes, current, created=set(created_pks))
+    # A place whose only change is in its services, kinds… is modified too (the
+    # API's `modifie_depuis` finds it by this date).
+    written = {place.pk for place in to_update}
+    Place.objects.filter(pk__in=[pk for pk in updated_ids if pk not in written]).update(
+        updated_at=now
+    )
     record_history(created_pks, "+", report.source, user)
     record_history(updated_ids, "~", report.source, user)
     return pks + created_pks, updated_ids

@@ -1,0 +1,40 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
+
+from .models import PartnerKey
+
+# Only our partners' keys: the library's own model is not used.
+admin.site.unregister(APIKey)
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(APIKeyModelAdmin):
+    list_display = [
+        "partner",
+        "name",
+        "prefix",
+        "requests_per_minute",
+        "created",
+        "expiry_date",
+        "_has_expired",
+        "revoked",
+    ]
+    search_fields = ["partner", "name", "prefix", "contact"]
+
+    def save_model(self, request, obj, form=None, change=False):
+        if obj.pk:
+            obj.save()
+            return
+        key = PartnerKey.objects.assign_key(obj)
+        obj.save()
+        messages.warning(
+            request,
+            _(
+                "La clé d’API de « %(partner)s » est : %(key)s — transmettez-la au "
+                "partenaire maintenant, elle ne sera plus jamais affichée. Il "
+                "l’envoie dans l’en-tête « Authorization: Api-Key %(key)s »."
+            )
+            % {"partner": obj.partner, "key": key},
+        )

@@ -1,0 +1,22 @@
+from django.urls import path, re_path
+from django.views.generic import RedirectView
+
+from . import docs, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("api/", RedirectView.as_view(pattern_name="api:docs")),
+    path("api/v1/", docs.documentation, name="docs"),
+    path("api/v1/openapi.json", docs.OpenApiView.as_view(), name="openapi"),
+    path("api/v1/lieux/", views.PlaceList.as_view(), name="places"),
+    path("api/v1/lieux/<int:pk>/", views.PlaceDetail.as_view(), name="place"),
+    path("api/v1/territoires/", views.TerritoryList.as_view(), name="territories"),
+    path(
+        "api/v1/territoires/<slug:code>/",
+        views.TerritoryDetail.as_view(),
+        name="territory",
+    ),
+    path("api/v1/vocabulaires/", views.VocabularyList.as_view(), name="vocabularies"),
+    re_path(r"^api/(?P<path>[\s\S]*)$", views.not_found),
+]

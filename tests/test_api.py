@@ -1,0 +1,456 @@
+"""The public read API, /api/v1/ (api/): every answer checked against the OpenAPI
+description the API publishes, the same filters as /lieux/, a cursor walk that sees
+each place once while places are written, synchronisation by `modifie_depuis`,
+errors as JSON naming the parameter, rate limits, keys, CORS and ETags."""
+
+import csv
+import datetime as dt
+import io
+from urllib.parse import urlencode, urlsplit
+
+import jsonschema
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.gis.geos import Point
+from django.http import QueryDict
+from django.test import Client
+from django.utils import timezone
+from drf_spectacular.validation import validate_schema
+
+from api.models import PartnerKey
+from places.exchange.exporter import csv_chunks
+from places.exchange.importer import import_places
+from places.filters import PlaceFilter
+from places.models import Place, Term
+from places.openings import refresh_openings
+
+from .factories import PlaceFactory, marseille_place
+
+pytestmark = pytest.mark.django_db
+
+CLIENT = Client()
+TEMPLATES = {  # a path → its template in the description
+    "/api/v1/lieux/": "/api/v1/lieux/",
+    "/api/v1/territoires/": "/api/v1/territoires/",
+    "/api/v1/vocabulaires/": "/api/v1/vocabulaires/",
+}
+
+
+@pytest.fixture
+def spec(db):
+    response = CLIENT.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def template_of(path: str) -> str:
+    if path in TEMPLATES:
+        return TEMPLATES[path]
+    parts = path.strip("/").split("/")
+    if parts[2] == "lieux":
+        return "/api/v1/lieux/{id}/"
+    return "/api/v1/territoires/{code}/"
+
+
+def conforms(spec: dict, response) -> dict | list:
+    """The JSON of `response`, after checking it against the description of its
+    path and status code (JSON Schema 2020-12, as OpenAPI 3.1 has it)."""
+    path = urlsplit(response.request["PATH_INFO"]).path
+    operation = spec["paths"][template_of(path)]["get"]
+    described = operation["responses"][str(response.status_code)]
+    assert response["Content-Type"].startswith("application/json")
+    schema = described["content"]["application/json"]["schema"]
+    body = response.json()
+    root = {**schema, "components": spec["components"]}
+    jsonschema.Draft202012Validator(
+        root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(body)
+    return body
+
+
+def get(spec, path, params=None, **extra):
+    response = CLIENT.get(path, params or {}, **extra)
+    return response, conforms(spec, response)
+
+
+def ids(body) -> list[int]:
+    return [place["id"] for place in body["results"]]
+
+
+def walk(spec, path="/api/v1/lieux/", params=None, between=None) -> list[dict]:
+    """Every page of `path`, following `next`; `between(n)` runs after page n."""
+    results, url, n = [], path, 0
+    params = params or {}
+    while url:
+        response, body = get(spec, url, params if n == 0 else None)
+        assert response.status_code == 200, body
+        results += body["results"]
+        url, n = body["next"], n + 1
+        if between:
+            between(n)
+    return results
+
+
+def test_the_description_is_valid_openapi_with_the_facets_codes(spec):
+    validate_schema(spec)
+    assert spec["openapi"].startswith("3.1")
+    assert set(spec["paths"]) == {
+        "/api/v1/lieux/",
+        "/api/v1/lieux/{id}/",
+        "/api/v1/territoires/",
+        "/api/v1/territoires/{code}/",
+        "/api/v1/vocabulaires/",
+    }
+    parameters = {
+        p["name"]: p for p in spec["paths"]["/api/v1/lieux/"]["get"]["parameters"]
+    }
+    # The same parameters as /lieux/, plus the cursor, the page size and the sync.
+    assert set(parameters) >= {
+        "q", "ou", "lat", "lon", "rayon", "type", "service", "public", "frais",
+        "accompagnement", "label", "equipement", "ouvert", "bbox",
+        "cursor", "taille", "modifie_depuis",
+    }  # fmt: skip
+    services = Term.objects.filter(vocabulary="service").values_list("code", flat=True)
+    assert parameters["service"]["schema"]["items"]["enum"] == list(services)
+    assert parameters["taille"]["schema"]["maximum"] == 100
+
+
+def test_a_place_has_the_standard_s_fields_and_ours(spec):
+    place = PlaceFactory(
+        name="Médiathèque des Lices",
+        kinds=["epn", "fablab"],
+        services=["aide-aux-demarches-administratives"],
+        phone="+33299000000",
+        emails=["contact@example.org"],
+        pivot="",
+    )
+    place.equipment.set(Term.objects.filter(vocabulary="equipment", code="wifi"))
+    place.save()
+    refresh_openings([place.pk])  # on commit, which a test does not reach
+    response, body = get(spec, f"/api/v1/lieux/{place.pk}/")
+    assert response.status_code == 200
+    assert body["id"] == place.pk and body["slug"] == place.slug
+    assert body["url"] == f"http://testserver/lieux/{place.slug}/"
+    assert body["statut"] == "publie" and body["nom"] == "Médiathèque des Lices"
+    assert body["services"] == ["Aide aux démarches administratives"]
+    assert body["types"] == ["epn", "fablab"] and body["equipements"] == ["wifi"]
+    assert body["pivot"] is None and body["courriels"] == ["contact@example.org"]
+    assert (body["latitude"], body["longitude"]) == (48.1113, -1.6794)
+    assert body["code_insee"] == "35238" and body["itinerance"] == ["Fixe"]
+    assert body["horaires"] == "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+    assert isinstance(body["ouvert_maintenant"], bool)
+    assert body["prochaine_ouverture"] is not None
+    assert dt.datetime.fromisoformat(body["prochaine_ouverture"]) > timezone.now()
+    # The same place in the list, the same way.
+    response, listed = get(spec, "/api/v1/lieux/")
+    assert listed["results"] == [body]
+
+
+def test_a_place_without_hours_is_neither_open_nor_closed(spec):
+    place = PlaceFactory(opening_hours="")
+    response, body = get(spec, f"/api/v1/lieux/{place.pk}/")
+    assert body["ouvert_maintenant"] is None and body["prochaine_ouverture"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"q": "fablab"},
+        {"ou": "Rennes"},
+        {"ou": "13"},
+        {"ou": "35000"},
+        {"type": ["fablab", "coworking"]},
+        {"service": "aide-aux-demarches-administratives"},
+        {"lat": "48.11", "lon": "-1.68", "rayon": "2"},
+        {"bbox": "-2,47,0,49"},
+        {"ouvert": "1"},
+    ],
+)
+def test_the_same_filters_as_the_listing(spec, query):
+    PlaceFactory(name="Fablab des Lices", kinds=["fablab"])
+    PlaceFactory(name="Cowork", kinds=["coworking"], location=Point(-1.5, 48.2))
+    PlaceFactory(name="Fermé la nuit", opening_hours="Mo-Su 03:00-03:01")
+    PlaceFactory(name="Sans horaires", opening_hours="")
+    PlaceFactory(name="Retiré", status=Place.Status.DRAFT, kinds=["fablab"])
+    marseille_place()
+    params = QueryDict(urlencode(query, doseq=True))  # as /lieux/ receives it
+    expected = PlaceFilter(params, queryset=Place.objects.published()).qs
+    found = [place["id"] for place in walk(spec, params={**query, "taille": 2})]
+    assert found == sorted(expected.values_list("pk", flat=True))
+    assert found or query == {"ouvert": "1"}
+
+
+def test_a_point_gives_each_place_s_distance(spec):
+    PlaceFactory(location=Point(-1.6794, 48.1113, srid=4326))
+    response, body = get(spec, "/api/v1/lieux/", {"lat": "48.1113", "lon": "-1.69"})
+    assert 780 < body["results"][0]["distance_m"] < 795  # 0.0106° of longitude
+
+
+def test_a_walk_sees_every_place_once_while_places_are_written(spec):
+    """Created, edited (renamed, re-dated), withdrawn and new places between pages:
+    every place published from the start to the end of the walk is seen exactly
+    once, and nothing is seen twice."""
+    places = [PlaceFactory(name=f"Lieu {n:02}") for n in range(40)]
+    withdrawn = places[35]
+
+    def write(page: int):
+        if page == 1:  # edited: a later modification date, a name sorted first
+            for place in places[:10]:
+                place.name = "AAA " + place.name
+                place.save()
+        if page == 2:
+            PlaceFactory.create_batch(3, name="Nouveau")
+            withdrawn.status = Place.Status.DRAFT
+            withdrawn.save()
+        if page == 3:
+            Place.objects.filter(pk=places[-1].pk).delete()
+
+    seen = [place["id"] for place in walk(spec, params={"taille": 7}, between=write)]
+    assert len(seen) == len(set(seen))
+    kept = {place.pk for place in places} - {withdrawn.pk, places[-1].pk}
+    assert kept <= set(seen)
+    assert withdrawn.pk not in seen
+
+
+def test_modifie_depuis_gives_exactly_the_places_changed_since(spec, tmp_path):
+    """An edit, a withdrawal, a closure by an import, an import's new and changed
+    places: exactly those, withdrawn ones with nothing but what removes them."""
+    untouched = PlaceFactory(name="Intact")
+    edited, withdrawn = PlaceFactory(name="À modifier"), PlaceFactory(name="Retiré")
+    file = tmp_path / "partenaire.csv"
+    export = "".join(csv_chunks(Place.objects.filter(pk=untouched.pk)))
+    rows = list(csv.DictReader(io.StringIO(export)))
+    rows[0].update(id="p1", nom="Tiers-lieu du partenaire", source="partenaire")
+    second = {**rows[0], "id": "p2", "nom": "Fablab du partenaire"}
+    write_csv(file, [rows[0], second])
+    import_places(str(file), source_name="partenaire")
+    imported = {p.source_id: p for p in Place.objects.filter(source="partenaire")}
+    since = timezone.now()
+
+    edited.phone = "+33299000001"
+    edited.save()
+    withdrawn.status = Place.Status.DRAFT
+    withdrawn.save()
+    # The partner's file again: p1 with another service only, p2 gone (closed),
+    # p3 new.
+    rows[0]["services"] = "Accès internet et matériel informatique"
+    third = {**rows[0], "id": "p3", "nom": "Nouveau lieu", "services": ""}
+    write_csv(file, [rows[0], third])
+    import_places(str(file), source_name="partenaire", close_missing=True)
+
+    changed = walk(spec, params={"modifie_depuis": since.isoformat()})
+    by_id = {place["id"]: place for place in changed}
+    new = Place.objects.get(source_id="p3")
+    assert set(by_id) == {
+        edited.pk,
+        withdrawn.pk,
+        imported["p1"].pk,
+        imported["p2"].pk,
+        new.pk,
+    }
+    assert by_id[withdrawn.pk] == {
+        "id": withdrawn.pk,
+        "slug": withdrawn.slug,
+        "statut": "retire",
+        "modifie_le": by_id[withdrawn.pk]["modifie_le"],
+    }
+    assert by_id[imported["p2"].pk]["statut"] == "ferme"
+    assert by_id[imported["p1"].pk]["services"] == [
+        "Accès internet et matériel informatique"
+    ]
+    # The same import once more changes nothing: nothing new since.
+    later = timezone.now()
+    import_places(str(file), source_name="partenaire", close_missing=True)
+    assert walk(spec, params={"modifie_depuis": later.isoformat()}) == []
+    # A date without a time, Paris time: the whole day.
+    day = timezone.localdate().isoformat()
+    assert len(walk(spec, params={"modifie_depuis": day})) == Place.objects.count()
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ({"page": "2"}, "page"),
+        ({"tri": "nom"}, "tri"),
+        ({"services": "x"}, "services"),
+        ({"cursor": "abc"}, "cursor"),
+        ({"cursor": "cD1hYmM="}, "cursor"),  # "p=abc": not an id
+        ({"taille": "0"}, "taille"),
+        ({"taille": "101"}, "taille"),
+        ({"modifie_depuis": "hier"}, "modifie_depuis"),
+        ({"modifie_depuis": "2026-02-30T10:00:00"}, "modifie_depuis"),
+        ({"lat": "48.1"}, "lon"),
+        ({"lat": "91", "lon": "0"}, "lat"),
+        ({"rayon": "500"}, "rayon"),
+        ({"ou": "Zzyzxq"}, "ou"),
+        ({"service": "inconnu"}, "service"),
+        ({"ouvert": "oui"}, "ouvert"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
+def test_a_wrong_parameter_is_a_400_that_names_it(spec, query, parameter):
+    response, body = get(spec, "/api/v1/lieux/", query)
+    assert response.status_code == 400
+    assert parameter in body and body[parameter][0]
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_what_does_not_exist_is_a_json_404(spec):
+    draft = PlaceFactory(status=Place.Status.DRAFT)
+    for path in [
+        f"/api/v1/lieux/{draft.pk}/",  # withdrawn: not public
+        "/api/v1/lieux/999999999/",
+        "/api/v1/lieux/99999999999999999999999/",
+        "/api/v1/territoires/R99/",
+    ]:
+        response, body = get(spec, path)
+        assert response.status_code == 404 and body["detail"], path
+    for path in ["/api/v1/nulle-part/", "/api/v2/lieux/", "/api/v1/lieux/abc/"]:
+        response = CLIENT.get(path)
+        assert response.status_code == 404
+        assert response.json()["detail"]
+
+
+def test_territories_and_vocabularies(spec):
+    PlaceFactory()
+    response, body = get(spec, "/api/v1/territoires/R53/")
+    assert (body["nom"], body["niveau"], body["nombre_lieux"]) == (
+        "Bretagne",
+        "region",
+        1,
+    )
+    response, body = get(spec, "/api/v1/territoires/35238/")
+    assert body["parent"] == "35" and "35000" in body["codes_postaux"]
+    assert body["centre"] is None or -2 < body["centre"]["longitude"] < -1
+    communes = walk(
+        spec,
+        "/api/v1/territoires/",
+        {"parent": "35", "niveau": "commune", "taille": 100},
+    )
+    assert "35238" in {t["code"] for t in communes} and len(communes) > 300
+    response, body = get(spec, "/api/v1/territoires/", {"niveau": "pays"})
+    assert response.status_code == 400 and "niveau" in body
+    response, body = get(spec, "/api/v1/vocabulaires/")
+    lists = {v["liste"]: v for v in body}
+    assert lists["service"]["parametre"] == "service"
+    assert lists["service"]["champ"] == "services"
+    demarches = next(
+        v for v in lists["service"]["valeurs"]
+        if v["code"] == "aide-aux-demarches-administratives"
+    )  # fmt: skip
+    assert demarches["valeur"] == "Aide aux démarches administratives"
+    assert {v["code"] for v in lists["type"]["valeurs"]} >= {"epn", "fablab"}
+
+
+def test_anonymous_clients_are_limited_by_address(spec, settings):
+    settings.API_ANONYMOUS_RATE = "3/min"
+    for _ in range(3):
+        assert (
+            CLIENT.get("/api/v1/vocabulaires/", REMOTE_ADDR="203.0.113.5").status_code
+            == 200
+        )
+    # A header the client writes itself does not make it someone else.
+    response, body = get(
+        spec,
+        "/api/v1/vocabulaires/",
+        REMOTE_ADDR="203.0.113.5",
+        HTTP_X_FORWARDED_FOR="198.51.100.77",
+    )
+    assert response.status_code == 429 and body["detail"]
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response["Cache-Control"] == "no-store"
+    assert (
+        CLIENT.get("/api/v1/vocabulaires/", REMOTE_ADDR="203.0.113.6").status_code
+        == 200
+    )
+
+
+def test_a_partner_key_has_its_own_rate(spec, settings):
+    settings.API_ANONYMOUS_RATE = "1/min"
+    key_object, key = PartnerKey.objects.create_key(
+        name="synchro", partner="Hub du Sud", requests_per_minute=4
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}", "REMOTE_ADDR": "203.0.113.9"}
+    statuses = [
+        CLIENT.get("/api/v1/vocabulaires/", **auth).status_code for _ in range(5)
+    ]
+    assert statuses == [200, 200, 200, 200, 429]
+    # Anonymous from the same address: its own count.
+    assert (
+        CLIENT.get("/api/v1/vocabulaires/", REMOTE_ADDR="203.0.113.9").status_code
+        == 200
+    )
+    for wrong in [key + "x", "nimporte.quoi", ""]:
+        response = CLIENT.get(
+            "/api/v1/vocabulaires/", HTTP_AUTHORIZATION=f"Api-Key {wrong}"
+        )
+        assert response.status_code == 401, wrong
+        assert response.json()["detail"]
+    key_object.revoked = True
+    key_object.save()
+    response = CLIENT.get("/api/v1/vocabulaires/", **auth)
+    assert response.status_code == 401
+
+
+def test_a_national_coordinator_creates_a_key_in_the_admin(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    admin = User.objects.create_superuser("national", "n@example.org", "x")
+    client = Client()
+    client.force_login(admin)
+    response = client.post(
+        "/admin/api/partnerkey/add/",
+        {"partner": "Région Sud", "name": "entrepôt", "requests_per_minute": "600"},
+        follow=True,
+    )
+    message = next(str(m) for m in response.context["messages"])
+    key = message.split(" est : ")[1].split(" ")[0]
+    assert PartnerKey.objects.get_from_key(key).partner == "Région Sud"
+    assert key not in client.get("/admin/api/partnerkey/").content.decode()
+    assert (
+        CLIENT.get("/api/v1/lieux/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code
+        == 200
+    )
+
+
+def test_any_origin_reads_and_etags_save_the_transfer(spec):
+    PlaceFactory()
+    response = CLIENT.get("/api/v1/lieux/", HTTP_ORIGIN="https://carte.example.org")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    preflight = CLIENT.options(
+        "/api/v1/lieux/",
+        HTTP_ORIGIN="https://carte.example.org",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    assert preflight.status_code == 200
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    etag = response["ETag"]
+    again = CLIENT.get("/api/v1/lieux/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    PlaceFactory(name="Un lieu de plus")
+    assert CLIENT.get("/api/v1/lieux/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    # The site's pages are not opened to other origins.
+    page = CLIENT.get("/lieux/", HTTP_ORIGIN="https://carte.example.org")
+    assert "Access-Control-Allow-Origin" not in page
+
+
+def test_the_documentation_page_is_made_from_the_description(spec):
+    response = CLIENT.get("/api/v1/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for path in spec["paths"]:
+        assert f"GET {path}" in html
+    assert "modifie_depuis" in html and "aide-aux-demarches-administratives" in html
+    assert "<script" not in html  # nothing the CSP would have to allow
+    assert 'href="/api/v1/"' in CLIENT.get("/").content.decode()  # the footer
+    assert CLIENT.get("/api/").url == "/api/v1/"
