@@ -3,8 +3,12 @@ and `api.serializers`) and its documentation page, rendered on the server from
 that same description: nothing to keep in step by hand, no script, within the
 site's CSP."""
 
+import re
+
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -60,6 +64,11 @@ class OpenApiView(APIView):
         return response
 
 
+def prose(text: str) -> str:
+    """A description's `code spans` as <code>, the rest escaped."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))
+
+
 def type_of(schema: dict, components: dict) -> str:
     """A short human form of a JSON Schema type: "string | null", "[string]"…"""
     if "$ref" in schema:
@@ -89,7 +98,7 @@ def fields_of(name: str, components: dict) -> list[dict]:
             "name": field,
             "type": type_of(spec, components),
             "required": field in required,
-            "description": spec.get("description", ""),
+            "description": prose(spec.get("description", "")),
             "enum": spec.get("enum"),
         }
         for field, spec in schema.get("properties", {}).items()
@@ -108,21 +117,21 @@ def operations(spec: dict) -> list[dict]:
                 "id": operation["operationId"],
                 "path": path,
                 "summary": operation.get("summary", ""),
-                "description": operation.get("description", ""),
+                "description": prose(operation.get("description", "")),
                 "parameters": [
                     {
                         "name": p["name"],
                         "where": p["in"],
                         "required": p.get("required", False),
                         "type": type_of(p.get("schema", {}), components),
-                        "description": p.get("description", ""),
+                        "description": prose(p.get("description", "")),
                         "values": (p.get("schema", {}).get("items") or {}).get("enum")
                         or p.get("schema", {}).get("enum"),
                     }
                     for p in operation.get("parameters", [])
                 ],
                 "responses": [
-                    (code, response.get("description", ""))
+                    (code, prose(response.get("description", "")))
                     for code, response in operation.get("responses", {}).items()
                 ],
             }

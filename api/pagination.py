@@ -68,3 +68,9 @@ class IdCursorPagination(CursorPagination):
                 "results": schema,
             },
         }
+
+
+class DeletionCursorPagination(IdCursorPagination):
+    """Deletions in the order they were recorded (their history row's id)."""
+
+    ordering = "history_id"

@@ -32,15 +32,19 @@ def place_values(queryset: QuerySet) -> QuerySet:
 
 
 def openings(ids: list[int], now: dt.datetime, using: str) -> dict[int, tuple]:
-    """(open at `now`, start of the next opening) of the places `ids` that have
-    opening periods to come (places.models.OpeningPeriod)."""
+    """(open at `now`, start of the next opening) of the places `ids`, from their
+    opening periods (places.models.OpeningPeriod). Looked up place by place on the
+    place_id index: a plan that holds whatever the table's statistics say (a
+    grouped scan of all of them went parallel on stale statistics, 12 ms a page)."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT place_id, bool_or(during @> %s::timestamptz),"
-            " min(lower(during)) FILTER (WHERE lower(during) > %s)"
-            " FROM places_openingperiod"
-            " WHERE place_id = ANY(%s) AND upper(during) > %s GROUP BY place_id",
-            [now, now, ids, now],
+            "SELECT p.id,"
+            " EXISTS (SELECT FROM places_openingperiod o"
+            "  WHERE o.place_id = p.id AND o.during @> %s::timestamptz),"
+            " (SELECT min(lower(o.during)) FROM places_openingperiod o"
+            "  WHERE o.place_id = p.id AND lower(o.during) > %s)"
+            " FROM unnest(%s::bigint[]) p(id)",
+            [now, now, ids],
         )
         return {pk: (is_open, start) for pk, is_open, start in cursor.fetchall()}
 

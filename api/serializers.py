@@ -100,6 +100,13 @@ class WithdrawnPlaceSerializer(serializers.Serializer):
     modifie_le = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="LieuSupprime")
+class DeletedPlaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    supprime_le = serializers.DateTimeField()
+
+
 @extend_schema_serializer(component_name="Centre")
 class CentreSerializer(serializers.Serializer):
     latitude = serializers.FloatField()

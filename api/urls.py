@@ -10,6 +10,11 @@ urlpatterns = [
     path("api/v1/", docs.documentation, name="docs"),
     path("api/v1/openapi.json", docs.OpenApiView.as_view(), name="openapi"),
     path("api/v1/lieux/", views.PlaceList.as_view(), name="places"),
+    path(
+        "api/v1/lieux/supprimes/",
+        views.DeletedPlaceList.as_view(),
+        name="deleted-places",
+    ),
     path("api/v1/lieux/<int:pk>/", views.PlaceDetail.as_view(), name="place"),
     path("api/v1/territoires/", views.TerritoryList.as_view(), name="territories"),
     path(

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -26,7 +27,7 @@ from places.models import Kind, Place, Term, Territory, Vocabulary
 from places.views import territory_lookup
 
 from . import serializers as shapes
-from .pagination import IdCursorPagination
+from .pagination import DeletionCursorPagination, IdCursorPagination
 from .rows import place_rows, place_values
 
 ERRORS = {
@@ -43,6 +44,14 @@ ERRORS = {
         description=_("Trop de requêtes : réessayer après `Retry-After` secondes."),
     ),
 }
+
+
+class PagedSchema(AutoSchema):
+    """A list operation: its cursor and page size are parameters (drf-spectacular
+    cannot tell from a response given with its description)."""
+
+    def _is_list_view(self, serializer=None):
+        return True
 
 
 class ApiView(GenericAPIView):
@@ -94,7 +103,11 @@ def since(value: str) -> dt.datetime:
         refuse(SYNC, _("Une date ISO 8601, ex. 2026-11-29T08:00:00+01:00."))
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    try:  # in UTC: the database takes offsets up to 15:59 only
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # an offset past year 1 or 9999
+        edge = dt.datetime.min if moment.year == 1 else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
 
 
 def check_parameters(params, allowed: set[str]) -> None:
@@ -127,28 +140,65 @@ def filtered(request) -> tuple[PlaceFilter, bool]:
     return place_filter, sync
 
 
+NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+PLACE_PARAMETER_SCHEMAS = {
+    # name: (schema, description); the facets' codes are added when the
+    # description is generated (api.docs.facet_codes).
+    "q": (
+        {"type": "string", "maxLength": 200},
+        _(
+            "Mots cherchés dans le nom, les types, les services, la commune et la "
+            "présentation (racines françaises ; accents, casse et fautes de frappe "
+            "tolérés)."
+        ),
+    ),
+    "ou": (
+        {"type": "string", "maxLength": 100},
+        _(
+            "Une commune (nom ou code INSEE), un code postal, un département (code "
+            "ou nom) ou une région ; 400 si rien ne correspond."
+        ),
+    ),
+    "lat": (
+        {"type": "number", "minimum": -90, "maximum": 90},
+        _("Latitude d’un point (WGS84), avec `lon` : chaque lieu porte `distance_m`."),
+    ),
+    "lon": (
+        {"type": "number", "minimum": -180, "maximum": 180},
+        _("Longitude d’un point (WGS84), avec `lat`."),
+    ),
+    "rayon": (
+        {"type": "number", "minimum": 0.1, "maximum": 200},
+        _("Rayon autour de `lat`, `lon`, en km (10 par défaut)."),
+    ),
+    "ouvert": ({"type": "string", "enum": ["1"]}, _("`1` : ouverts maintenant.")),
+    "bbox": (
+        {"type": "string", "pattern": f"^{NUMBER},{NUMBER},{NUMBER},{NUMBER}$"},
+        _("Une zone : ouest,sud,est,nord en degrés."),
+    ),
+}
+FACET_HELP = _(
+    "Codes (voir /api/v1/vocabulaires/), répétables : `type=epn&type=fablab`. "
+    "Un lieu doit en avoir un ; plusieurs paramètres se cumulent."
+)
+
+
 def place_parameters() -> list[OpenApiParameter]:
-    """/lieux/'s parameters, described from the FilterSet itself; the facets'
-    codes are filled in from the vocabularies (api.schema.facet_codes)."""
-    form = PlaceFilter().form
-    number = {"lat", "lon", "rayon"}
-    parameters = []
-    for name in sorted(PLACE_PARAMETERS):
-        field = form.fields[name]
-        facet = any(f.param == name for f in FACETS)
-        description = str(field.label or "")
-        if field.help_text:
-            description += f" — {field.help_text}"
-        parameters.append(
-            OpenApiParameter(
-                name,
-                float if name in number else str,
-                many=facet,
-                explode=True if facet else None,
-                enum=["1"] if name == "ouvert" else None,
-                description=description,
-            )
+    """/lieux/'s parameters (the FilterSet's: `PLACE_PARAMETERS`), described."""
+    parameters = [
+        OpenApiParameter(name, schema, description=description)
+        for name, (schema, description) in PLACE_PARAMETER_SCHEMAS.items()
+    ]
+    parameters += [
+        OpenApiParameter(
+            facet.param,
+            str,
+            many=True,
+            explode=True,
+            description=f"{facet.label}. {FACET_HELP}",
         )
+        for facet in FACETS
+    ]
     parameters.append(
         OpenApiParameter(
             SYNC,
@@ -159,6 +209,7 @@ def place_parameters() -> list[OpenApiParameter]:
             ),
         )
     )
+    assert {p.name for p in parameters} == PLACE_PARAMETERS | {SYNC}
     return parameters
 
 
@@ -171,6 +222,7 @@ PLACE_OR_WITHDRAWN = PolymorphicProxySerializer(
 
 
 class PlaceList(ApiView):
+    schema = PagedSchema()
     pagination_class = IdCursorPagination
     max_age = 0
     cache_control = "public, max-age={age}, s-maxage=60"
@@ -184,7 +236,13 @@ class PlaceList(ApiView):
             "(`statut: retire`, sans autre donnée) et fermés compris."
         ),
         parameters=place_parameters(),
-        responses={200: PLACE_OR_WITHDRAWN, **ERRORS},
+        responses={
+            200: OpenApiResponse(
+                PLACE_OR_WITHDRAWN, description=_("Une page de lieux.")
+            ),
+            400: ERRORS[400],
+            429: ERRORS[429],
+        },
     )
     def get(self, request):
         place_filter, _sync = filtered(request)
@@ -206,7 +264,12 @@ class PlaceDetail(ApiView):
         operation_id="lieu",
         summary=_("Un lieu"),
         description=_("Un lieu publié ou fermé ; 404 s’il n’existe pas ou est retiré."),
-        responses={200: shapes.PlaceSerializer, 404: ERRORS[404], 429: ERRORS[429]},
+        responses={
+            200: OpenApiResponse(shapes.PlaceSerializer, description=_("Le lieu.")),
+            400: ERRORS[400],
+            404: ERRORS[404],
+            429: ERRORS[429],
+        },
     )
     def get(self, request, pk: int):
         check_parameters(request.query_params, set())
@@ -218,6 +281,67 @@ class PlaceDetail(ApiView):
 
     def get_serializer_class(self):
         return shapes.PlaceSerializer
+
+
+class DeletedPlaceList(ApiView):
+    """Places deleted in the admin (their history keeps the deletion): a partner
+    removes them, as it removes withdrawn ones."""
+
+    schema = PagedSchema()
+    pagination_class = DeletionCursorPagination
+    max_age = 0
+    cache_control = "public, max-age={age}, s-maxage=60"
+
+    @extend_schema(
+        operation_id="lieux_supprimes",
+        summary=_("Les lieux supprimés"),
+        description=_(
+            "Les lieux supprimés depuis `modifie_depuis` (obligatoire), à retirer "
+            "d’une copie synchronisée, dans l’ordre de leur suppression."
+        ),
+        parameters=[
+            OpenApiParameter(
+                SYNC,
+                dt.datetime,
+                required=True,
+                description=_("Les suppressions depuis cet instant (ISO 8601)."),
+            )
+        ],
+        responses={
+            200: OpenApiResponse(
+                shapes.DeletedPlaceSerializer(many=True),
+                description=_("Une page de lieux supprimés."),
+            ),
+            400: ERRORS[400],
+            429: ERRORS[429],
+        },
+    )
+    def get(self, request):
+        params = request.query_params
+        check_parameters(params, PAGING | {SYNC})
+        if SYNC not in params:
+            refuse(SYNC, _("Obligatoire : depuis quand ?"))
+        deletions = (
+            Place.history.filter(
+                history_type="-", history_date__gte=since(params[SYNC])
+            )
+            .exclude(id__in=Place.objects.values("id"))
+            .values("history_id", "id", "slug", "history_date")
+        )
+        page = self.paginate_queryset(deletions)
+        return self.get_paginated_response(
+            [
+                {
+                    "id": row["id"],
+                    "slug": row["slug"],
+                    "supprime_le": row["history_date"].isoformat(),
+                }
+                for row in page
+            ]
+        )
+
+    def get_serializer_class(self):
+        return shapes.DeletedPlaceSerializer
 
 
 # --- Territories ------------------------------------------------------------
@@ -245,6 +369,7 @@ TERRITORY_CODE = re.compile(r"^[0-9A-Za-z]{1,10}$")
 
 
 class TerritoryList(ApiView):
+    schema = PagedSchema()
     pagination_class = IdCursorPagination
 
     @extend_schema(
@@ -262,7 +387,14 @@ class TerritoryList(ApiView):
                 description=_("`code_url` du parent : `R53`, `35`…"),
             ),
         ],
-        responses={200: shapes.TerritorySerializer(many=True), **ERRORS},
+        responses={
+            200: OpenApiResponse(
+                shapes.TerritorySerializer(many=True),
+                description=_("Une page de territoires."),
+            ),
+            400: ERRORS[400],
+            429: ERRORS[429],
+        },
     )
     def get(self, request):
         params = request.query_params
@@ -294,7 +426,10 @@ class TerritoryDetail(ApiView):
         summary=_("Un territoire"),
         description=_("`R53` pour une région, `35` pour un département, `35238`…"),
         responses={
-            200: shapes.TerritoryDetailSerializer,
+            200: OpenApiResponse(
+                shapes.TerritoryDetailSerializer, description=_("Le territoire.")
+            ),
+            400: ERRORS[400],
             404: ERRORS[404],
             429: ERRORS[429],
         },
@@ -325,7 +460,14 @@ class VocabularyList(ApiView):
             "Les types de lieu et les listes du standard, avec les codes à passer "
             "aux paramètres de /api/v1/lieux/ et les valeurs du standard."
         ),
-        responses={200: shapes.VocabularySerializer(many=True), 429: ERRORS[429]},
+        responses={
+            200: OpenApiResponse(
+                shapes.VocabularySerializer(many=True),
+                description=_("Toutes les listes."),
+            ),
+            400: ERRORS[400],
+            429: ERRORS[429],
+        },
     )
     def get(self, request):
         check_parameters(request.query_params, set())

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 CLIENT = Client()
 TEMPLATES = {  # a path → its template in the description
     "/api/v1/lieux/": "/api/v1/lieux/",
+    "/api/v1/lieux/supprimes/": "/api/v1/lieux/supprimes/",
     "/api/v1/territoires/": "/api/v1/territoires/",
     "/api/v1/vocabulaires/": "/api/v1/vocabulaires/",
 }
@@ -97,6 +98,7 @@ def test_the_description_is_valid_openapi_with_the_facets_codes(spec):
     assert set(spec["paths"]) == {
         "/api/v1/lieux/",
         "/api/v1/lieux/{id}/",
+        "/api/v1/lieux/supprimes/",
         "/api/v1/territoires/",
         "/api/v1/territoires/{code}/",
         "/api/v1/vocabulaires/",
@@ -266,6 +268,43 @@ def test_modifie_depuis_gives_exactly_the_places_changed_since(spec, tmp_path):
     # A date without a time, Paris time: the whole day.
     day = timezone.localdate().isoformat()
     assert len(walk(spec, params={"modifie_depuis": day})) == Place.objects.count()
+
+
+def test_deleted_places_are_listed_for_removal(spec):
+    kept, deleted = PlaceFactory(), PlaceFactory(name="Supprimé")
+    before = timezone.now()
+    old = PlaceFactory(name="Supprimé avant")
+    old_id = old.pk
+    Place.history.filter(id=old_id).update(history_date=before - dt.timedelta(days=2))
+    old.delete()
+    Place.history.filter(id=old_id, history_type="-").update(
+        history_date=before - dt.timedelta(days=1)
+    )
+    deleted_id, slug = deleted.pk, deleted.slug
+    deleted.delete()
+    since = (before - dt.timedelta(seconds=1)).isoformat()
+    found = walk(spec, "/api/v1/lieux/supprimes/", {"modifie_depuis": since})
+    assert [(p["id"], p["slug"]) for p in found] == [(deleted_id, slug)]
+    assert kept.pk not in {p["id"] for p in found}
+    response, body = get(spec, "/api/v1/lieux/supprimes/")
+    assert response.status_code == 400 and "modifie_depuis" in body
+
+
+@pytest.mark.parametrize(
+    "moment",
+    # Offsets Python accepts and PostgreSQL does not (found by tests/test_api_fuzz);
+    # offsets that push a date past year 1 or 9999.
+    [
+        "0636-11-09T07:14:57-19:37",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59-05:00",
+    ],
+)
+def test_any_well_formed_date_is_understood(spec, moment):
+    PlaceFactory()
+    for path in ["/api/v1/lieux/", "/api/v1/lieux/supprimes/"]:
+        response, body = get(spec, path, {"modifie_depuis": moment})
+        assert response.status_code == 200
 
 
 def write_csv(path, rows):

@@ -41,6 +41,7 @@ EXAMPLES = 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 250
 OPERATIONS = [
     "/api/v1/lieux/",
     "/api/v1/lieux/{id}/",
+    "/api/v1/lieux/supprimes/",
     "/api/v1/territoires/",
     "/api/v1/territoires/{code}/",
     "/api/v1/vocabulaires/",

@@ -172,6 +172,49 @@ def test_embedded_map_works_inside_another_site(live_server, places, page):
         page.refused.clear()  # the one refusal this test expects
 
 
+def test_a_partner_site_reads_the_api_from_its_own_origin(live_server, places, page):
+    """CORS, in Chromium: a page on another origin fetches the places, with a
+    partner key (a header that needs a preflight), and shows them."""
+    from api.models import PartnerKey
+
+    _, key = PartnerKey.objects.create_key(name="carte", partner="Réseau")
+    api = live_server.url + "/api/v1/lieux/?type=fablab"
+    partner = (
+        "<!doctype html><title>Partenaire</title><h1>Nos fablabs</h1><ul id='lieux'>"
+        "</ul><script>fetch("
+        + repr(api)
+        + ", {headers: {Authorization: "
+        + repr("Api-Key " + key)
+        + "}}).then(r => r.json()).then(data => {"
+        "for (const p of data.results) { const li = document.createElement('li');"
+        "li.textContent = p.nom + ' — ' + p.commune; lieux.append(li); }})"
+        ".catch(e => { document.title = 'erreur ' + e; });</script>"
+    )
+    with partner_site(partner) as partner_url:
+        page.goto(partner_url)
+        expect(page.locator("#lieux li")).to_have_text(
+            ["La Fabrique des Tanneurs — Rennes"]
+        )
+
+
+def test_the_api_documentation_reads_on_a_phone(live_server, places, page):
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="API et données ouvertes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("API publique")
+    expect(
+        page.get_by_role(
+            "heading", name="GET /api/v1/lieux/ — Les lieux, page par page"
+        )
+    ).to_be_visible()
+    page.get_by_role(
+        "link", name="GET /api/v1/vocabulaires/ — Les listes de valeurs"
+    ).click()
+    expect(page.locator("#vocabulaires")).to_be_in_viewport()
+    # Nothing wider than the phone but the tables, which scroll in their own box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_map_page_offers_the_embed_code(live_server, places, page):
     page.goto(live_server.url + "/carte/?type=fablab")
     page.wait_for_selector("#full-map[data-count]")
@@ -263,7 +306,14 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.mark.skipif(not AXE.exists(), reason=f"axe-core not found at {AXE} (npm ci)")
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize(
-    "path", ["/", "/lieux/?q=espace&type=epn&type=fablab&ouvert=1", "PLACE", "/carte/"]
+    "path",
+    [
+        "/",
+        "/lieux/?q=espace&type=epn&type=fablab&ouvert=1",
+        "PLACE",
+        "/carte/",
+        "/api/v1/",
+    ],
 )
 def test_pages_have_no_serious_accessibility_violation(
     live_server, places, browser, path, width

@@ -127,7 +127,7 @@ class Command(BaseCommand):
             "opening_hours": rng.choice(HOURS), "opening_hours_valid": True,
             "phone": "", "emails": [], "websites": [], "booking_url": "",
             "accessibility_url": "", "data_updated_on": "2026-10-01",
-            "unmapped_values": {},
+            "unmapped_values": {}, "flags": [],
         }  # fmt: skip
         relations = {
             "kinds": {kinds[kind]},
