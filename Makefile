@@ -19,9 +19,10 @@ test: install db lint check-migrations
 	$(VENV)/bin/pytest
 
 # The full property-based run (not part of `make test` nor CI): 1,000 generated
-# requests per public endpoint, none may give a server error. About 15 minutes.
+# requests per public endpoint, none may give a server error, and 1,000 per API
+# operation from its OpenAPI description (Schemathesis). About 20 minutes.
 fuzz: install db
-	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_robustness.py
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_robustness.py tests/test_api_fuzz.py
 
 # Benchmarks (not part of `make test`): 100,000 seeded places in their own database,
 # then server time per page and throughput through gunicorn under wrk. Writes the
@@ -36,6 +37,7 @@ bench: install db
 	$(BENCH_ENV) DEBUG=1 $(PY) manage.py seed_places --count 100000 --top-up
 	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_pages --repeat 30 --write docs/benchmarks.md
 	$(BENCH_ENV) DEBUG=1 $(PY) manage.py bench_load --write docs/benchmarks.md
+	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_api --write docs/benchmarks.md
 
 install: system $(STAMPS)/python $(STAMPS)/npm
 

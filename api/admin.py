@@ -3,6 +3,8 @@ from django.utils.translation import gettext as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from coordination.roles import is_national
+
 from .models import PartnerKey
 
 # Only our partners' keys: the library's own model is not used.
@@ -22,6 +24,22 @@ class PartnerKeyAdmin(APIKeyModelAdmin):
         "revoked",
     ]
     search_fields = ["partner", "name", "prefix", "contact"]
+
+    # Keys open the whole country's data at a higher rate: national coordinators
+    # and administrators only, whatever permissions a group is given.
+    def has_module_permission(self, request):
+        return request.user.is_active and is_national(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
 
     def save_model(self, request, obj, form=None, change=False):
         if obj.pk:

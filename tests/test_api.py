@@ -10,7 +10,6 @@ from urllib.parse import urlencode, urlsplit
 
 import jsonschema
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
 from django.http import QueryDict
 from django.test import Client
@@ -25,6 +24,7 @@ from places.models import Place, Term
 from places.openings import refresh_openings
 
 from .factories import PlaceFactory, marseille_place
+from .test_coordination import coordinator_client
 
 pytestmark = pytest.mark.django_db
 
@@ -440,11 +440,18 @@ def test_a_partner_key_has_its_own_rate(spec, settings):
     assert response.status_code == 401
 
 
-def test_a_national_coordinator_creates_a_key_in_the_admin(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    admin = User.objects.create_superuser("national", "n@example.org", "x")
-    client = Client()
-    client.force_login(admin)
+def test_a_national_coordinator_creates_a_key_in_the_admin():
+    regional = coordinator_client("bretagne", ("region", "53"))
+    for path in ["/admin/api/partnerkey/", "/admin/api/partnerkey/add/"]:
+        assert regional.get(path).status_code == 403
+    assert (
+        regional.post(
+            "/admin/api/partnerkey/add/", {"partner": "x", "name": "y"}
+        ).status_code
+        == 403
+    )
+    assert "partnerkey" not in regional.get("/admin/").content.decode()
+    client = coordinator_client("national", national=True)
     response = client.post(
         "/admin/api/partnerkey/add/",
         {"partner": "Région Sud", "name": "entrepôt", "requests_per_minute": "600"},
