@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from places.exchange.standard import VOCABULARY_COLUMNS
 from places.filters import FACETS, PlaceFilter
-from places.models import Kind, Place, Term, Territory, Vocabulary
+from places.models import Kind, Place, PointX, PointY, Term, Territory, Vocabulary
 from places.views import territory_lookup
 
 from . import serializers as shapes
@@ -347,9 +347,27 @@ class DeletedPlaceList(ApiView):
 # --- Territories ------------------------------------------------------------
 
 
-def territory_row(territory: Territory, request) -> dict:
+def territories():
+    """Territories with what `territory_row` reads, and no geometry to build."""
+    return (
+        Territory.objects.select_related("parent")
+        .only(
+            "code",
+            "name",
+            "level",
+            "departement_code",
+            "region_code",
+            "population",
+            "postal_codes",
+            "parent__code",
+            "parent__level",
+        )  # fmt: skip
+        .annotate(lon=PointX("centre"), lat=PointY("centre"))
+    )
+
+
+def territory_row(territory: Territory, base: str) -> dict:
     parent = territory.parent
-    centre = territory.centre
     return {
         "code": territory.code,
         "code_url": territory.url_code,
@@ -360,8 +378,12 @@ def territory_row(territory: Territory, request) -> dict:
         "code_region": territory.region_code or None,
         "population": territory.population,
         "codes_postaux": territory.postal_codes,
-        "centre": {"latitude": centre.y, "longitude": centre.x} if centre else None,
-        "url": base_url(request) + territory.get_absolute_url(),
+        "centre": (
+            {"latitude": territory.lat, "longitude": territory.lon}
+            if territory.lat is not None
+            else None
+        ),
+        "url": base + territory.get_absolute_url(),
     }
 
 
@@ -399,11 +421,11 @@ class TerritoryList(ApiView):
     def get(self, request):
         params = request.query_params
         check_parameters(params, {"niveau", "parent"} | PAGING)
-        territories = Territory.objects.select_related("parent__parent")
+        found = territories()
         if "niveau" in params:
             if params["niveau"] not in Territory.Level.values:
                 refuse("niveau", _("Un de : %s.") % ", ".join(Territory.Level.values))
-            territories = territories.filter(level=params["niveau"])
+            found = found.filter(level=params["niveau"])
         if "parent" in params:
             if not TERRITORY_CODE.match(params["parent"]):
                 refuse("parent", _("Un code de territoire : R53, 35, 35238…"))
@@ -412,9 +434,10 @@ class TerritoryList(ApiView):
             ).first()
             if parent is None:
                 refuse("parent", _("Territoire inconnu."))
-            territories = territories.filter(parent=parent)
-        page = self.paginate_queryset(territories)
-        return self.get_paginated_response([territory_row(t, request) for t in page])
+            found = found.filter(parent=parent)
+        page = self.paginate_queryset(found)
+        base = base_url(request)
+        return self.get_paginated_response([territory_row(t, base) for t in page])
 
     def get_serializer_class(self):
         return shapes.TerritorySerializer
@@ -436,10 +459,8 @@ class TerritoryDetail(ApiView):
     )
     def get(self, request, code: str):
         check_parameters(request.query_params, set())
-        territory = get_object_or_404(
-            Territory.objects.select_related("parent"), **territory_lookup(code)
-        )
-        row = territory_row(territory, request)
+        territory = get_object_or_404(territories(), **territory_lookup(code))
+        row = territory_row(territory, base_url(request))
         row["nombre_lieux"] = Place.objects.published().in_territory(territory).count()
         return Response(row)
 
