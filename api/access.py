@@ -2,12 +2,16 @@
 address `epn_directory.clients` sets from the trusted proxies, never a header a
 client writes), partners by their key, at the rate set on the key in the admin."""
 
+import contextlib
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_api_key.permissions import KeyParser
 
@@ -16,22 +20,27 @@ from .models import PartnerKey
 
 class PartnerKeyAuthentication(BaseAuthentication):
     """`Authorization: Api-Key <key>`: request.auth is the partner's key. No
-    header: anonymous. A wrong, revoked or expired key is refused (401) rather
-    than served at the anonymous rate without the partner noticing."""
+    header: anonymous. Any other Authorization (a wrong, revoked or expired key,
+    another scheme) is refused (401) rather than served at the anonymous rate
+    without the partner noticing; refusals count against the address's rate."""
 
     keyword = KeyParser.keyword
 
     def authenticate(self, request):
-        key = KeyParser().get(request)
-        if key is None:
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if header is None:
             return None
-        try:
-            partner_key = PartnerKey.objects.get_from_key(key)
-        except PartnerKey.DoesNotExist:
-            partner_key = None
+        key = KeyParser().get(request)
+        partner_key = None
+        if key:
+            with contextlib.suppress(PartnerKey.DoesNotExist):
+                partner_key = PartnerKey.objects.get_from_key(key)
         if partner_key is None or partner_key.has_expired or partner_key.revoked:
+            throttle = ClientRateThrottle()
+            if not throttle.allow(request, None):
+                raise exceptions.Throttled(throttle.wait())
             raise exceptions.AuthenticationFailed(
-                _("Clé d’API inconnue, révoquée ou expirée.")
+                _("Clé d’API inconnue, révoquée ou expirée (Authorization: Api-Key …).")
             )
         return AnonymousUser(), partner_key
 
@@ -39,30 +48,53 @@ class PartnerKeyAuthentication(BaseAuthentication):
         return self.keyword
 
 
+def client_network(address: str) -> str:
+    """The client's address; for IPv6, its /64 (what one subscriber is given)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class ClientRateThrottle(SimpleRateThrottle):
-    """Per partner key at its own rate, otherwise per client address at
-    API_ANONYMOUS_RATE."""
+    """Per partner key at its own rate, otherwise per client address (an IPv6
+    /64) at API_ANONYMOUS_RATE. Counts are kept in the default cache: shared by
+    every process with REDIS_URL, per process without."""
 
     scope = "api"
 
     def allow_request(self, request, view):
         key = request.auth if isinstance(request.auth, PartnerKey) else None
+        return self.allow(request, key)
+
+    def allow(self, request, key: "PartnerKey | None") -> bool:
         if key is not None:
             self.rate = f"{key.requests_per_minute}/min"
+            self.ident = "key:" + key.prefix
         else:
             self.rate = settings.API_ANONYMOUS_RATE
+            self.ident = "ip:" + client_network(request.META.get("REMOTE_ADDR") or "")
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return super().allow_request(request, None)
 
     def get_rate(self):
-        return settings.API_ANONYMOUS_RATE  # replaced per request above
+        return settings.API_ANONYMOUS_RATE  # replaced per request in `allow`
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, PartnerKey):
-            ident = "key:" + request.auth.prefix
-        else:
-            ident = "ip:" + (request.META.get("REMOTE_ADDR") or "")
-        return f"api-throttle:{ident}"
+        return f"api-throttle:{self.ident}"
+
+
+class AlwaysJson(BaseContentNegotiation):
+    """The API speaks JSON only, whatever `Accept` says (no 406 to document)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):

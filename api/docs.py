@@ -146,9 +146,13 @@ def documentation(request):
     spec = description()
     components = spec.get("components", {}).get("schemas", {})
     shapes = [
-        (name, components[name].get("description", ""), fields_of(name, components))
-        for name in ("Lieu", "LieuRetire", "Territoire", "TerritoireDetaille",
-                     "Vocabulaire", "Valeur")
+        (
+            name,
+            prose(components[name].get("description", "")),
+            fields_of(name, components),
+        )
+        for name in ("Lieu", "LieuRetire", "LieuSupprime", "Territoire",
+                     "TerritoireDetaille", "Centre", "Vocabulaire", "Valeur")
         if name in components
     ]  # fmt: skip
     return render(

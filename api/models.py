@@ -2,6 +2,7 @@
 anonymous client (docs/api.md). Keys are stored hashed by
 djangorestframework-api-key and shown once, when created in the admin."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
@@ -15,6 +16,7 @@ class PartnerKey(AbstractAPIKey):
     requests_per_minute = models.PositiveIntegerField(
         _("requêtes par minute"),
         default=DEFAULT_PARTNER_RATE,
+        validators=[MinValueValidator(1)],
         help_text=_("Au-delà, l’API répond 429 et dit quand réessayer."),
     )
 

@@ -24,7 +24,9 @@ class IdCursorPagination(CursorPagination):
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+        if not (value.isascii() and value.isdigit()) or not (
+            1 <= int(value) <= self.max_page_size
+        ):
             raise serializers.ValidationError(
                 {self.page_size_query_param: [_("Un nombre entier de 1 à 100.")]}
             )
@@ -40,7 +42,11 @@ class IdCursorPagination(CursorPagination):
         if cursor is False or (
             cursor is not None
             and cursor.position is not None
-            and not (cursor.position.isdigit() and len(cursor.position) < 19)
+            and not (
+                cursor.position.isascii()
+                and cursor.position.isdigit()
+                and len(cursor.position) < 19
+            )
         ):
             raise serializers.ValidationError(
                 {self.cursor_query_param: [_("Curseur illisible : suivez `next`.")]}

@@ -70,16 +70,19 @@ def place_rows(places: list[dict], base_url: str, using: str) -> list[dict]:
     )
     rows = []
     for place in places:
-        row = {
-            "id": place["id"],
-            "slug": place["slug"],
-            "statut": STATUS_CODES[place["status"]],
-            "modifie_le": place["updated_at"].isoformat(),
-        }
+        row = {"id": place["id"], "statut": STATUS_CODES[place["status"]]}
         if place["status"] == Place.Status.DRAFT:
-            rows.append(row)  # withdrawn: nothing more is public
+            # Withdrawn: nothing more is public (not even the slug: a place never
+            # published would give its name away).
+            rows.append({**row, "modifie_le": place["updated_at"].isoformat()})
             continue
-        hours_known = bool(place["opening_hours"]) and place["opening_hours_valid"]
+        row.update(slug=place["slug"], modifie_le=place["updated_at"].isoformat())
+        # Hours of a place closed for good say nothing of when to come.
+        hours_known = (
+            bool(place["opening_hours"])
+            and place["opening_hours_valid"]
+            and place["status"] == Place.Status.PUBLISHED
+        )
         is_open, next_opening = opening.get(place["id"], (False, None))
         row.update(
             url=f"{base_url}/lieux/{place['slug']}/",

@@ -89,10 +89,10 @@ for _column in VOCABULARY_COLUMNS:
 
 @extend_schema_serializer(component_name="LieuRetire")
 class WithdrawnPlaceSerializer(serializers.Serializer):
-    """A place no longer public, as `modifie_depuis` gives it: enough to remove it."""
+    """Un lieu qui n’est plus public, tel que `modifie_depuis` le donne : de quoi
+    le retirer d’une copie."""
 
     id = serializers.IntegerField()
-    slug = serializers.SlugField()
     statut = serializers.ChoiceField(
         choices=[("retire", "retire")],
         help_text=_("`retire` : le lieu n’est plus public."),
@@ -102,8 +102,9 @@ class WithdrawnPlaceSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="LieuSupprime")
 class DeletedPlaceSerializer(serializers.Serializer):
+    """Un lieu supprimé : de quoi le retirer d’une copie."""
+
     id = serializers.IntegerField()
-    slug = serializers.SlugField()
     supprime_le = serializers.DateTimeField()
 
 
@@ -134,6 +135,7 @@ class TerritorySerializer(serializers.Serializer):
     )
     code_departement = text("")
     code_region = text("")
+    epci = text(_("SIREN de l’intercommunalité d’une commune."))
     population = serializers.IntegerField(allow_null=True)
     codes_postaux = values("")
     centre = CentreSerializer(allow_null=True)

@@ -2,14 +2,18 @@
 /lieux/ (the same `PlaceFilter`), strictly: a wrong or unknown parameter is a 400
 that names it, never a server error nor a silently broader answer."""
 
+import contextlib
 import datetime as dt
 import re
 
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,7 +21,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -37,6 +41,10 @@ ERRORS = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
         description=_("Paramètres refusés : chaque clé nomme un paramètre."),
+    ),
+    401: OpenApiResponse(
+        shapes.ErrorSerializer,
+        description=_("Clé d’API inconnue, révoquée ou expirée."),
     ),
     404: OpenApiResponse(shapes.ErrorSerializer, description=_("Introuvable.")),
     429: OpenApiResponse(
@@ -85,13 +93,18 @@ PLACE_PARAMETERS = {"q", "ou", "lat", "lon", "rayon", "ouvert", "bbox"} | {
 PAGING = {"cursor", "taille"}
 SYNC = "modifie_depuis"
 NOT_HERE = {
-    "page": _("La pagination se fait par curseur : suivez le lien `next`."),
-    "tri": _("Les lieux sont toujours donnés dans l’ordre de leur `id`."),
+    "page": _("La pagination se fait par curseur : suivez le lien next."),
+    "tri": _("Les lieux sont toujours donnés dans l’ordre de leur id."),
 }
+
+
+LOST_PLUS = re.compile(r"(T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
 
 
 def since(value: str) -> dt.datetime:
     """An ISO 8601 date-time (Paris time when it has no offset) or date."""
+    # "+01:00" pasted into a URL without encoding arrives as " 01:00".
+    value = LOST_PLUS.sub(r"\1+\2", value)
     try:
         moment = parse_datetime(value)
         if moment is None:
@@ -100,7 +113,10 @@ def since(value: str) -> dt.datetime:
     except ValueError:  # well formed, but no such day or hour
         moment = None
     if moment is None:
-        refuse(SYNC, _("Une date ISO 8601, ex. 2026-11-29T08:00:00+01:00."))
+        refuse(
+            SYNC,
+            _("Une date ISO 8601, ex. 2026-11-29T08:00:00Z ou 2026-11-29 (Paris)."),
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     try:  # in UTC: the database takes offsets up to 15:59 only
@@ -110,6 +126,11 @@ def since(value: str) -> dt.datetime:
         return edge.replace(tzinfo=dt.UTC)
 
 
+# Free text may be empty (nothing asked); any other parameter says something or
+# is left out.
+MAY_BE_EMPTY = {"q", "ou"}
+
+
 def check_parameters(params, allowed: set[str]) -> None:
     errors = {}
     for name in params:
@@ -117,27 +138,67 @@ def check_parameters(params, allowed: set[str]) -> None:
             errors[name] = [NOT_HERE[name]]
         elif name not in allowed:
             errors[name] = [_("Paramètre inconnu.")]
+        elif name not in MAY_BE_EMPTY and "" in params.getlist(name):
+            errors[name] = [_("Valeur vide : donnez-en une, ou omettez le paramètre.")]
     if errors:
         raise ValidationError(errors)
 
 
-def filtered(request) -> tuple[PlaceFilter, bool]:
-    """The places asked for, and whether this is a synchronisation (every status)."""
+FACET_PARAMETERS = {facet.param for facet in FACETS}
+
+
+def filtered(request) -> QuerySet:
+    """The places asked for, as plain values in no particular order.
+
+    Without `modifie_depuis`: the published places the filters select. With it:
+    the published and closed places modified since that the filters select, and
+    every place withdrawn since, whatever the filters (a withdrawn place's content
+    is not public: filtering on it would let anyone probe it)."""
     params = request.query_params
     check_parameters(params, PLACE_PARAMETERS | PAGING | {SYNC})
     if bool(params.get("lat")) != bool(params.get("lon")):
         refuse(
             "lat" if not params.get("lat") else "lon",
-            _("`lat` et `lon` vont ensemble."),
+            _("lat et lon vont ensemble."),
         )
+    if params.get("rayon") and not params.get("lat"):
+        refuse("rayon", _("Le rayon s’entend autour d’un point : lat et lon."))
     sync = SYNC in params
-    places = Place.objects.all() if sync else Place.objects.published()
-    if sync:
-        places = places.filter(updated_at__gte=since(params[SYNC]))
-    place_filter = PlaceFilter(params, queryset=places)
+    moment = since(params[SYNC]) if sync else None
+    public = (
+        Place.objects.exclude(status=Place.Status.DRAFT).filter(updated_at__gte=moment)
+        if sync
+        else Place.objects.published()
+    )
+    place_filter = PlaceFilter(params, queryset=public)
     if not place_filter.is_valid():
-        raise ValidationError(place_filter.errors)
-    return place_filter, sync
+        raise ValidationError(
+            {
+                name: (
+                    [_("Code inconnu (voir /api/v1/vocabulaires/).")]
+                    if name in FACET_PARAMETERS
+                    else messages
+                )
+                for name, messages in place_filter.errors.items()
+            }
+        )
+    places = place_filter.qs.order_by()
+    if place_filter.where_unknown:
+        refuse(
+            "ou",
+            _(
+                "Territoire inconnu : ni commune, ni code postal, ni département, "
+                "ni région."
+            ),
+        )
+    if not sync:
+        return place_values(places)
+    withdrawn = Place.objects.filter(status=Place.Status.DRAFT, updated_at__gte=moment)
+    return place_values(
+        Place.objects.filter(
+            Q(pk__in=places.values("pk")) | Q(pk__in=withdrawn.values("pk"))
+        )
+    )
 
 
 NUMBER = r"-?[0-9]+(\.[0-9]+)?"
@@ -155,8 +216,8 @@ PLACE_PARAMETER_SCHEMAS = {
     "ou": (
         {"type": "string", "maxLength": 100},
         _(
-            "Une commune (nom ou code INSEE), un code postal, un département (code "
-            "ou nom) ou une région ; 400 si rien ne correspond."
+            "Une commune (son nom), un code postal, un département (code ou nom) ou "
+            "une région (nom) ; 400 si le nom ne désigne aucun territoire."
         ),
     ),
     "lat": (
@@ -178,8 +239,8 @@ PLACE_PARAMETER_SCHEMAS = {
     ),
 }
 FACET_HELP = _(
-    "Codes (voir /api/v1/vocabulaires/), répétables : `type=epn&type=fablab`. "
-    "Un lieu doit en avoir un ; plusieurs paramètres se cumulent."
+    "Codes (voir /api/v1/vocabulaires/), répétables. Plusieurs valeurs d’un même "
+    "paramètre : l’une ou l’autre ; paramètres différents : tous à la fois."
 )
 
 
@@ -241,17 +302,13 @@ class PlaceList(ApiView):
                 PLACE_OR_WITHDRAWN, description=_("Une page de lieux.")
             ),
             400: ERRORS[400],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
     def get(self, request):
-        place_filter, _sync = filtered(request)
-        places = place_filter.qs
-        if place_filter.where_unknown:
-            refuse(
-                "ou", _("Lieu inconnu : ni commune, ni code postal, ni département.")
-            )
-        page = self.paginate_queryset(place_values(places.order_by()))
+        places = filtered(request)
+        page = self.paginate_queryset(places)
         rows = place_rows(page, base_url(request), places.db)
         return self.get_paginated_response(rows)
 
@@ -268,6 +325,7 @@ class PlaceDetail(ApiView):
             200: OpenApiResponse(shapes.PlaceSerializer, description=_("Le lieu.")),
             400: ERRORS[400],
             404: ERRORS[404],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
@@ -313,6 +371,7 @@ class DeletedPlaceList(ApiView):
                 description=_("Une page de lieux supprimés."),
             ),
             400: ERRORS[400],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
@@ -320,22 +379,24 @@ class DeletedPlaceList(ApiView):
         params = request.query_params
         check_parameters(params, PAGING | {SYNC})
         if SYNC not in params:
-            refuse(SYNC, _("Obligatoire : depuis quand ?"))
+            refuse(
+                SYNC,
+                _(
+                    "Paramètre obligatoire : la date depuis laquelle lister les "
+                    "suppressions."
+                ),
+            )
         deletions = (
             Place.history.filter(
                 history_type="-", history_date__gte=since(params[SYNC])
             )
             .exclude(id__in=Place.objects.values("id"))
-            .values("history_id", "id", "slug", "history_date")
+            .values("history_id", "id", "history_date")
         )
         page = self.paginate_queryset(deletions)
         return self.get_paginated_response(
             [
-                {
-                    "id": row["id"],
-                    "slug": row["slug"],
-                    "supprime_le": row["history_date"].isoformat(),
-                }
+                {"id": row["id"], "supprime_le": row["history_date"].isoformat()}
                 for row in page
             ]
         )
@@ -376,6 +437,7 @@ def territory_row(territory: Territory, base: str) -> dict:
         "parent": parent.url_code if parent else None,
         "code_departement": territory.departement_code or None,
         "code_region": territory.region_code or None,
+        "epci": territory.epci.code if territory.epci else None,
         "population": territory.population,
         "codes_postaux": territory.postal_codes,
         "centre": (
@@ -415,6 +477,7 @@ class TerritoryList(ApiView):
                 description=_("Une page de territoires."),
             ),
             400: ERRORS[400],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
@@ -424,7 +487,10 @@ class TerritoryList(ApiView):
         found = territories()
         if "niveau" in params:
             if params["niveau"] not in Territory.Level.values:
-                refuse("niveau", _("Un de : %s.") % ", ".join(Territory.Level.values))
+                refuse(
+                    "niveau",
+                    _("L’une des valeurs : %s.") % ", ".join(Territory.Level.values),
+                )
             found = found.filter(level=params["niveau"])
         if "parent" in params:
             if not TERRITORY_CODE.match(params["parent"]):
@@ -434,7 +500,9 @@ class TerritoryList(ApiView):
             ).first()
             if parent is None:
                 refuse("parent", _("Territoire inconnu."))
-            found = found.filter(parent=parent)
+            # An EPCI's communes point at it by `epci`, not by `parent`.
+            by_epci = parent.level == Territory.Level.EPCI
+            found = found.filter(**{"epci" if by_epci else "parent": parent})
         page = self.paginate_queryset(found)
         base = base_url(request)
         return self.get_paginated_response([territory_row(t, base) for t in page])
@@ -454,12 +522,15 @@ class TerritoryDetail(ApiView):
             ),
             400: ERRORS[400],
             404: ERRORS[404],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
     def get(self, request, code: str):
         check_parameters(request.query_params, set())
-        territory = get_object_or_404(territories(), **territory_lookup(code))
+        territory = territories().filter(**territory_lookup(code)).first()
+        if territory is None:
+            raise NotFound(_("Territoire inconnu."))
         row = territory_row(territory, base_url(request))
         row["nombre_lieux"] = Place.objects.published().in_territory(territory).count()
         return Response(row)
@@ -487,6 +558,7 @@ class VocabularyList(ApiView):
                 description=_("Toutes les listes."),
             ),
             400: ERRORS[400],
+            401: ERRORS[401],
             429: ERRORS[429],
         },
     )
@@ -540,10 +612,35 @@ class VocabularyList(ApiView):
         return Response(lists)
 
 
-def not_found(request, path: str = ""):
-    """Any other address under /api/: JSON, as the rest of the API."""
-    response = JsonResponse(
-        {"detail": _("Pas de telle adresse dans l’API.")}, status=404
-    )
+def api_error(status: int, message) -> JsonResponse:
+    response = JsonResponse({"detail": str(message)}, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@csrf_exempt
+def not_found(request, path: str = ""):
+    """Any other address under /api/: JSON, as the rest of the API; an address
+    that only lacks its final slash is redirected (as the site's are)."""
+    if not request.path.endswith("/"):
+        with contextlib.suppress(Resolver404):
+            if resolve(request.path + "/").func is not not_found:
+                query = request.META.get("QUERY_STRING")
+                return HttpResponsePermanentRedirect(
+                    request.path + "/" + (f"?{query}" if query else "")
+                )
+    return api_error(404, _("Adresse inconnue dans l’API."))
+
+
+def bad_request(request, exception=None):
+    """Django's 400 (e.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters):
+    JSON under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_error(400, _("Requête refusée (trop de paramètres ?)."))
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return api_error(500, _("Erreur du serveur : elle est signalée à l’équipe."))
+    return defaults.server_error(request)

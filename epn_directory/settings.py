@@ -393,6 +393,9 @@ REST_FRAMEWORK = {
     # The client's address is REMOTE_ADDR, as epn_directory.clients sets it from
     # the trusted proxies; DRF's default believes any X-Forwarded-For.
     "NUM_PROXIES": 0,
+    # JSON whatever the client asks for: no `?format=`, no 406.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.access.AlwaysJson",
 }
 # Requests per client address without a partner key (partner keys: their own rate).
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE", "120/min")
@@ -401,13 +404,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Lecture publique des lieux (espaces publics numériques, coworkings, "
         "fablabs, tiers-lieux), de leurs territoires et des listes de valeurs du "
-        "standard national des lieux de médiation numérique. Documentation : "
-        "/api/v1/ ; politique de versions : docs/api.md."
+        "standard national des lieux de médiation numérique. Documentation, "
+        "synchronisation et politique de versions : /api/v1/."
     ),
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.docs.facet_codes",
@@ -416,4 +420,5 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/api/v1/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["authorization", "if-none-match", "accept", "accept-language"]
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]

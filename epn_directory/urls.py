@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("places.urls")),
 ]
 
+handler400 = "api.views.bad_request"
 handler403 = "coordination.views.permission_denied"
+handler500 = "api.views.server_error"

@@ -20,7 +20,7 @@ from api.models import PartnerKey
 from places.exchange.exporter import csv_chunks
 from places.exchange.importer import import_places
 from places.filters import PlaceFilter
-from places.models import Place, Term
+from places.models import Place, Term, Territory
 from places.openings import refresh_openings
 
 from .factories import PlaceFactory, marseille_place
@@ -253,11 +253,13 @@ def test_modifie_depuis_gives_exactly_the_places_changed_since(spec, tmp_path):
     }
     assert by_id[withdrawn.pk] == {
         "id": withdrawn.pk,
-        "slug": withdrawn.slug,
         "statut": "retire",
         "modifie_le": by_id[withdrawn.pk]["modifie_le"],
     }
     assert by_id[imported["p2"].pk]["statut"] == "ferme"
+    # Closed for good: its hours say nothing of when to come.
+    assert by_id[imported["p2"].pk]["ouvert_maintenant"] is None
+    assert by_id[imported["p2"].pk]["prochaine_ouverture"] is None
     assert by_id[imported["p1"].pk]["services"] == [
         "Accès internet et matériel informatique"
     ]
@@ -265,6 +267,12 @@ def test_modifie_depuis_gives_exactly_the_places_changed_since(spec, tmp_path):
     later = timezone.now()
     import_places(str(file), source_name="partenaire", close_missing=True)
     assert walk(spec, params={"modifie_depuis": later.isoformat()}) == []
+    # "+01:00" pasted unencoded arrives as " 01:00": understood all the same.
+    plus = (later + dt.timedelta(hours=1)).astimezone(
+        dt.timezone(dt.timedelta(hours=1))
+    )
+    unencoded = plus.isoformat().replace("+", " ")
+    assert walk(spec, params={"modifie_depuis": unencoded}) == []
     # A date without a time, Paris time: the whole day.
     day = timezone.localdate().isoformat()
     assert len(walk(spec, params={"modifie_depuis": day})) == Place.objects.count()
@@ -284,7 +292,8 @@ def test_deleted_places_are_listed_for_removal(spec):
     deleted.delete()
     since = (before - dt.timedelta(seconds=1)).isoformat()
     found = walk(spec, "/api/v1/lieux/supprimes/", {"modifie_depuis": since})
-    assert [(p["id"], p["slug"]) for p in found] == [(deleted_id, slug)]
+    assert [p["id"] for p in found] == [deleted_id]
+    assert slug not in str(found)  # a never-published place's name stays unsaid
     assert kept.pk not in {p["id"] for p in found}
     response, body = get(spec, "/api/v1/lieux/supprimes/")
     assert response.status_code == 400 and "modifie_depuis" in body
@@ -305,6 +314,34 @@ def test_any_well_formed_date_is_understood(spec, moment):
     for path in ["/api/v1/lieux/", "/api/v1/lieux/supprimes/"]:
         response, body = get(spec, path, {"modifie_depuis": moment})
         assert response.status_code == 200
+
+
+def test_withdrawn_places_cannot_be_probed_through_the_filters(spec):
+    """Whatever the filters, a synchronisation lists every place withdrawn since:
+    their content is not public, so no filter may tell anything about it."""
+    secret = PlaceFactory(
+        name="Futur espace de Kerourien",
+        status=Place.Status.DRAFT,
+        kinds=["tiers-lieu"],
+        location=Point(-4.5034, 48.4071, srid=4326),
+    )
+    other = PlaceFactory(name="Autre brouillon", status=Place.Status.DRAFT)
+    published = PlaceFactory(name="Publié")
+    since = "2000-01-01"
+    answers = [
+        {p["id"] for p in walk(spec, params={"modifie_depuis": since, **query})}
+        for query in [
+            {"q": "Kerourien"},
+            {"q": "zzyzx"},
+            {"type": "tiers-lieu"},
+            {"bbox": "-4.5035,48.4070,-4.5033,48.4072"},
+            {"bbox": "5,45,6,46"},
+        ]
+    ]
+    assert all(answer == {secret.pk, other.pk} for answer in answers), answers
+    everything = walk(spec, params={"modifie_depuis": since})
+    assert {p["id"] for p in everything} == {secret.pk, other.pk, published.pk}
+    assert "Kerourien" not in str(everything) and secret.slug not in str(everything)
 
 
 def write_csv(path, rows):
@@ -334,6 +371,11 @@ def write_csv(path, rows):
         ({"ouvert": "oui"}, "ouvert"),
         ({"bbox": "1,2,3"}, "bbox"),
         ({"q": "x" * 201}, "q"),
+        ({"taille": "²"}, "taille"),  # a digit to str.isdigit, not to int()
+        ({"taille": "١٠"}, "taille"),
+        ({"cursor": "cD3Csg=="}, "cursor"),  # "p=²"
+        ({"rayon": "5"}, "rayon"),  # around what?
+        ({"format": "xml"}, "format"),
     ],
 )
 def test_a_wrong_parameter_is_a_400_that_names_it(spec, query, parameter):
@@ -357,6 +399,26 @@ def test_what_does_not_exist_is_a_json_404(spec):
         response = CLIENT.get(path)
         assert response.status_code == 404
         assert response.json()["detail"]
+    assert CLIENT.post("/api/v1/nulle-part/").json()["detail"]  # not a CSRF page
+    response = CLIENT.post("/api/v1/lieux/")
+    assert response.status_code == 405 and response.json()["detail"]
+    response, body = get(spec, "/api/v1/territoires/R99/")
+    assert body["detail"] == "Territoire inconnu."
+    # More parameters than Django reads: Django's 400, in JSON here.
+    response = CLIENT.get("/api/v1/lieux/?" + "&".join(["type=epn"] * 1001))
+    assert response.status_code == 400 and response.json()["detail"]
+    # JSON whatever the client accepts.
+    response = CLIENT.get("/api/v1/vocabulaires/", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 200 and response.json()
+
+
+def test_an_address_without_its_final_slash_is_redirected():
+    response = CLIENT.get("/api/v1/lieux?type=epn")
+    assert (
+        response.status_code == 301
+        and response["Location"] == "/api/v1/lieux/?type=epn"
+    )
+    assert CLIENT.get("/api/v1/nulle-part").status_code == 404
 
 
 def test_territories_and_vocabularies(spec):
@@ -376,6 +438,10 @@ def test_territories_and_vocabularies(spec):
         {"parent": "35", "niveau": "commune", "taille": 100},
     )
     assert "35238" in {t["code"] for t in communes} and len(communes) > 300
+    epci = Territory.objects.filter(level="epci", member_communes__code="35238").get()
+    members = walk(spec, "/api/v1/territoires/", {"parent": epci.code, "taille": 100})
+    assert "35238" in {t["code"] for t in members}
+    assert {t["epci"] for t in members} == {epci.code}
     response, body = get(spec, "/api/v1/territoires/", {"niveau": "pays"})
     assert response.status_code == 400 and "niveau" in body
     response, body = get(spec, "/api/v1/vocabulaires/")
@@ -428,15 +494,26 @@ def test_a_partner_key_has_its_own_rate(spec, settings):
         CLIENT.get("/api/v1/vocabulaires/", REMOTE_ADDR="203.0.113.9").status_code
         == 200
     )
-    for wrong in [key + "x", "nimporte.quoi", ""]:
-        response = CLIENT.get(
-            "/api/v1/vocabulaires/", HTTP_AUTHORIZATION=f"Api-Key {wrong}"
+    for n, header in enumerate(
+        [
+            f"Api-Key {key}x",
+            "Api-Key nimporte.quoi",
+            "Api-Key",
+            f"Bearer {key}",
+        ]
+    ):
+        response = CLIENT.get(  # each from its own address: refusals count
+            "/api/v1/vocabulaires/",
+            HTTP_AUTHORIZATION=header,
+            REMOTE_ADDR=f"198.51.100.{n + 1}",
         )
-        assert response.status_code == 401, wrong
+        assert response.status_code == 401, header
         assert response.json()["detail"]
     key_object.revoked = True
     key_object.save()
-    response = CLIENT.get("/api/v1/vocabulaires/", **auth)
+    response = CLIENT.get(
+        "/api/v1/vocabulaires/", **{**auth, "REMOTE_ADDR": "198.51.100.9"}
+    )
     assert response.status_code == 401
 
 
@@ -476,10 +553,11 @@ def test_any_origin_reads_and_etags_save_the_transfer(spec):
         "/api/v1/lieux/",
         HTTP_ORIGIN="https://carte.example.org",
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, if-none-match",
     )
     assert preflight.status_code == 200
-    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    allowed = preflight["Access-Control-Allow-Headers"]
+    assert "authorization" in allowed and "if-none-match" in allowed
     etag = response["ETag"]
     again = CLIENT.get("/api/v1/lieux/", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
