@@ -193,11 +193,11 @@ def filtered(request) -> QuerySet:
         )
     if not sync:
         return place_values(places)
-    withdrawn = Place.objects.filter(status=Place.Status.DRAFT, updated_at__gte=moment)
+    changed = Place.objects.filter(updated_at__gte=moment)  # index place_updated_at
+    if not any(name in PLACE_PARAMETERS for name in params):
+        return place_values(changed)
     return place_values(
-        Place.objects.filter(
-            Q(pk__in=places.values("pk")) | Q(pk__in=withdrawn.values("pk"))
-        )
+        changed.filter(Q(status=Place.Status.DRAFT) | Q(pk__in=places.values("pk")))
     )
 
 

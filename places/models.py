@@ -901,6 +901,8 @@ class Place(models.Model):
             GinIndex(fields=["kind_ids"], name="place_kind_ids"),
             GinIndex(fields=["term_ids"], name="place_term_ids"),
             GinIndex(fields=["flags"], name="place_flags"),
+            # The API's synchronisation: what changed since a moment.
+            models.Index(fields=["updated_at"], name="place_updated_at"),
             # The listings' default order, published places only.
             models.Index(
                 *DEFAULT_ORDER_EXPRESSIONS,
