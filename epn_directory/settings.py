@@ -396,6 +396,9 @@ REST_FRAMEWORK = {
     # JSON whatever the client asks for: no `?format=`, no 406.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.access.AlwaysJson",
+    # OPTIONS is for CORS preflights (answered by django-cors-headers); DRF's own
+    # description of a view (its name, its docstring) is not for partners.
+    "DEFAULT_METADATA_CLASS": None,
 }
 # Requests per client address without a partner key (partner keys: their own rate).
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE", "120/min")

@@ -400,8 +400,9 @@ def test_what_does_not_exist_is_a_json_404(spec):
         assert response.status_code == 404
         assert response.json()["detail"]
     assert CLIENT.post("/api/v1/nulle-part/").json()["detail"]  # not a CSRF page
-    response = CLIENT.post("/api/v1/lieux/")
-    assert response.status_code == 405 and response.json()["detail"]
+    for method in (CLIENT.post, CLIENT.options):  # OPTIONS: CORS preflights only
+        response = method("/api/v1/lieux/")
+        assert response.status_code == 405 and response.json()["detail"]
     response, body = get(spec, "/api/v1/territoires/R99/")
     assert body["detail"] == "Territoire inconnu."
     # More parameters than Django reads: Django's 400, in JSON here.
