@@ -54,6 +54,15 @@ ERRORS = {
 }
 
 
+def answers(shape, description, *errors: int) -> dict:
+    """An operation's responses: `shape` on success; 400 (a parameter), 401 (a
+    key), 429 (the rate) and `errors` otherwise."""
+    return {
+        200: OpenApiResponse(shape, description=description),
+        **{code: ERRORS[code] for code in sorted({400, 401, 429, *errors})},
+    }
+
+
 class PagedSchema(AutoSchema):
     """A list operation: its cursor and page size are parameters (drf-spectacular
     cannot tell from a response given with its description)."""
@@ -297,14 +306,7 @@ class PlaceList(ApiView):
             "(`statut: retire`, sans autre donnée) et fermés compris."
         ),
         parameters=place_parameters(),
-        responses={
-            200: OpenApiResponse(
-                PLACE_OR_WITHDRAWN, description=_("Une page de lieux.")
-            ),
-            400: ERRORS[400],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(PLACE_OR_WITHDRAWN, _("Une page de lieux.")),
     )
     def get(self, request):
         places = filtered(request)
@@ -321,13 +323,7 @@ class PlaceDetail(ApiView):
         operation_id="lieu",
         summary=_("Un lieu"),
         description=_("Un lieu publié ou fermé ; 404 s’il n’existe pas ou est retiré."),
-        responses={
-            200: OpenApiResponse(shapes.PlaceSerializer, description=_("Le lieu.")),
-            400: ERRORS[400],
-            404: ERRORS[404],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(shapes.PlaceSerializer, _("Le lieu."), 404),
     )
     def get(self, request, pk: int):
         check_parameters(request.query_params, set())
@@ -365,15 +361,9 @@ class DeletedPlaceList(ApiView):
                 description=_("Les suppressions depuis cet instant (ISO 8601)."),
             )
         ],
-        responses={
-            200: OpenApiResponse(
-                shapes.DeletedPlaceSerializer(many=True),
-                description=_("Une page de lieux supprimés."),
-            ),
-            400: ERRORS[400],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(
+            shapes.DeletedPlaceSerializer(many=True), _("Une page de lieux supprimés.")
+        ),
     )
     def get(self, request):
         params = request.query_params
@@ -471,15 +461,9 @@ class TerritoryList(ApiView):
                 description=_("`code_url` du parent : `R53`, `35`…"),
             ),
         ],
-        responses={
-            200: OpenApiResponse(
-                shapes.TerritorySerializer(many=True),
-                description=_("Une page de territoires."),
-            ),
-            400: ERRORS[400],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(
+            shapes.TerritorySerializer(many=True), _("Une page de territoires.")
+        ),
     )
     def get(self, request):
         params = request.query_params
@@ -516,15 +500,7 @@ class TerritoryDetail(ApiView):
         operation_id="territoire",
         summary=_("Un territoire"),
         description=_("`R53` pour une région, `35` pour un département, `35238`…"),
-        responses={
-            200: OpenApiResponse(
-                shapes.TerritoryDetailSerializer, description=_("Le territoire.")
-            ),
-            400: ERRORS[400],
-            404: ERRORS[404],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(shapes.TerritoryDetailSerializer, _("Le territoire."), 404),
     )
     def get(self, request, code: str):
         check_parameters(request.query_params, set())
@@ -552,15 +528,9 @@ class VocabularyList(ApiView):
             "Les types de lieu et les listes du standard, avec les codes à passer "
             "aux paramètres de /api/v1/lieux/ et les valeurs du standard."
         ),
-        responses={
-            200: OpenApiResponse(
-                shapes.VocabularySerializer(many=True),
-                description=_("Toutes les listes."),
-            ),
-            400: ERRORS[400],
-            401: ERRORS[401],
-            429: ERRORS[429],
-        },
+        responses=answers(
+            shapes.VocabularySerializer(many=True), _("Toutes les listes.")
+        ),
     )
     def get(self, request):
         check_parameters(request.query_params, set())

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from .factories import PlaceFactory, marseille_place
+from .test_api import OPERATIONS
 
 CHECKS = [
     not_a_server_error,
@@ -36,16 +37,6 @@ CHECKS = [
     negative_data_rejection,
 ]
 EXAMPLES = 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 250
-
-
-OPERATIONS = [
-    "/api/v1/lieux/",
-    "/api/v1/lieux/{id}/",
-    "/api/v1/lieux/supprimes/",
-    "/api/v1/territoires/",
-    "/api/v1/territoires/{code}/",
-    "/api/v1/vocabulaires/",
-]
 
 
 @pytest.fixture
