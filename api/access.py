@@ -4,6 +4,7 @@ client writes), partners by their key, at the rate set on the key in the admin."
 
 import contextlib
 import ipaddress
+import re
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -16,6 +17,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_api_key.permissions import KeyParser
 
 from .models import PartnerKey
+
+# What djangorestframework-api-key hands out: an 8-character prefix, a dot, a secret.
+KEY_FORMAT = re.compile(r"[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}")
 
 
 class PartnerKeyAuthentication(BaseAuthentication):
@@ -32,7 +36,7 @@ class PartnerKeyAuthentication(BaseAuthentication):
             return None
         key = KeyParser().get(request)
         partner_key = None
-        if key:
+        if key and KEY_FORMAT.fullmatch(key):  # nothing else reaches the database
             with contextlib.suppress(PartnerKey.DoesNotExist):
                 partner_key = PartnerKey.objects.get_from_key(key)
         if partner_key is None or partner_key.has_expired or partner_key.revoked:
@@ -54,6 +58,8 @@ def client_network(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address
+    if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:1.2.3.4 is 1.2.3.4
+        return str(ip.ipv4_mapped)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)

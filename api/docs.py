@@ -5,11 +5,13 @@ site's CSP."""
 
 import re
 
+from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from drf_spectacular.generators import SchemaGenerator
@@ -19,6 +21,8 @@ from rest_framework.views import APIView
 
 from places.filters import FACETS
 from places.models import Kind, Term
+
+from .models import DEFAULT_PARTNER_RATE
 
 SCHEMA_SECONDS = 300
 
@@ -55,6 +59,7 @@ class OpenApiView(APIView):
     """/api/v1/openapi.json"""
 
     renderer_classes = [OpenApiJsonRenderer2]
+    authentication_classes: list = []  # readable whatever Authorization says
     throttle_classes: list = []
     schema = None  # not an operation of the API it describes
 
@@ -69,8 +74,32 @@ def prose(text: str) -> str:
     return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))
 
 
+TYPE_NAMES = {
+    "string": _("texte"),
+    "integer": _("entier"),
+    "number": _("nombre"),
+    "boolean": _("booléen"),
+    "object": _("objet"),
+    "null": "null",
+    "date": _("date"),
+    "date-time": _("date et heure"),
+    "uri": _("adresse web"),
+}
+
+
+def resolved(schema: dict, components: dict) -> dict:
+    """`schema` with a reference to an enumeration (or `allOf` of one, as
+    drf-spectacular writes them) replaced by the enumeration itself."""
+    ref = schema.get("$ref") or next(
+        (part["$ref"] for part in schema.get("allOf", []) if "$ref" in part), None
+    )
+    target = components.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+    return target if "enum" in target else schema
+
+
 def type_of(schema: dict, components: dict) -> str:
-    """A short human form of a JSON Schema type: "string | null", "[string]"…"""
+    """A short French form of a JSON Schema type: "texte | null", "[texte]"…"""
+    schema = resolved(schema, components)
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     if "oneOf" in schema:
@@ -83,10 +112,10 @@ def type_of(schema: dict, components: dict) -> str:
     for kind in kinds:
         if kind == "array":
             names.append(f"[{type_of(schema.get('items', {}), components)}]")
-        elif kind == "string" and schema.get("format"):
-            names.append(f"string ({schema['format']})")
+        elif kind == "string" and schema.get("format") in TYPE_NAMES:
+            names.append(str(TYPE_NAMES[schema["format"]]))
         else:
-            names.append(kind)
+            names.append(str(TYPE_NAMES.get(kind, kind)))
     return " | ".join(names)
 
 
@@ -99,7 +128,7 @@ def fields_of(name: str, components: dict) -> list[dict]:
             "type": type_of(spec, components),
             "required": field in required,
             "description": prose(spec.get("description", "")),
-            "enum": spec.get("enum"),
+            "enum": resolved(spec, components).get("enum"),
         }
         for field, spec in schema.get("properties", {}).items()
     ]
@@ -139,6 +168,16 @@ def operations(spec: dict) -> list[dict]:
     return found
 
 
+PERIODS = {"s": _("par seconde"), "m": _("par minute"), "h": _("par heure"),
+           "d": _("par jour")}  # fmt: skip
+
+
+def rate_in_words(rate: str) -> str:
+    """DRF's "120/min" as "120 par minute"."""
+    number, _slash, period = rate.partition("/")
+    return f"{number} {PERIODS.get(period[:1], period)}"
+
+
 @require_safe
 @cache_control(public=True, max_age=300)
 def documentation(request):
@@ -163,6 +202,8 @@ def documentation(request):
             "operations": operations(spec),
             "shapes": shapes,
             "openapi_url": request.build_absolute_uri("/api/v1/openapi.json"),
+            "anonymous_rate": rate_in_words(settings.API_ANONYMOUS_RATE),
+            "partner_rate": DEFAULT_PARTNER_RATE,
             "base": request.build_absolute_uri("/api/v1/").rstrip("/"),
         },
     )

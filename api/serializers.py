@@ -58,12 +58,16 @@ class PlaceSerializer(serializers.Serializer):
     ouvert_maintenant = serializers.BooleanField(
         allow_null=True,
         help_text=_(
-            "Selon les horaires, heure de Paris ; null sans horaires lisibles."
+            "Selon les horaires, heure de Paris ; null sans horaires lisibles et "
+            "pour un lieu fermé."
         ),
     )
     prochaine_ouverture = serializers.DateTimeField(
         allow_null=True,
-        help_text=_("Début de la prochaine ouverture dans les jours qui viennent."),
+        help_text=_(
+            "Début de la prochaine ouverture dans les sept jours ; null sinon, et "
+            "pour un lieu fermé."
+        ),
     )
     presentation_resume = text(_("Au plus 280 caractères."))
     presentation_detail = text("")
@@ -76,14 +80,21 @@ class PlaceSerializer(serializers.Serializer):
     )
     distance_m = serializers.FloatField(
         required=False,
-        help_text=_("Distance au point `lat`, `lon`, en mètres (avec ce point)."),
+        help_text=_(
+            "Distance au point `lat`, `lon`, en mètres : avec ce point, hors "
+            "synchronisation."
+        ),
     )
 
 
 # The standard's vocabularies, as lists of its values (in the standard's order).
-for _column in VOCABULARY_COLUMNS:
+for _column, (_vocabulary, _field) in VOCABULARY_COLUMNS.items():
     PlaceSerializer._declared_fields[_column] = values(
-        _("Valeurs du standard national (voir /api/v1/vocabulaires/).")
+        _(
+            "Valeurs du standard national, liste « %(list)s » de "
+            "/api/v1/vocabulaires/ (codes pour le filtre : son paramètre)."
+        )
+        % {"list": _vocabulary}
     )
 
 
@@ -152,7 +163,9 @@ class TerritoryDetailSerializer(TerritorySerializer):
 @extend_schema_serializer(component_name="Valeur")
 class TermSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("La valeur à passer en paramètre."))
-    valeur = text(_("La valeur du standard national (null pour nos listes)."))
+    valeur = text(
+        _("La valeur telle que les lieux la portent (null pour les types de lieu).")
+    )
     libelle = serializers.CharField()
     description = text("")
 

@@ -6,8 +6,11 @@ from . import docs, views
 app_name = "api"
 
 urlpatterns = [
-    path("api/", RedirectView.as_view(pattern_name="api:docs")),
-    path("api/v1/", docs.documentation, name="docs"),
+    path(
+        "api/",
+        views.json_safe_methods(RedirectView.as_view(pattern_name="api:docs")),
+    ),
+    path("api/v1/", views.json_safe_methods(docs.documentation), name="docs"),
     path("api/v1/openapi.json", docs.OpenApiView.as_view(), name="openapi"),
     path("api/v1/lieux/", views.PlaceList.as_view(), name="places"),
     path(

@@ -4,6 +4,7 @@ that names it, never a server error nor a silently broader answer."""
 
 import contextlib
 import datetime as dt
+import functools
 import re
 
 from django.db.models import Q, QuerySet
@@ -135,6 +136,7 @@ def since(value: str) -> dt.datetime:
         return edge.replace(tzinfo=dt.UTC)
 
 
+FACET_PARAMETERS = {facet.param for facet in FACETS}  # repeatable
 # Free text may be empty (nothing asked); any other parameter says something or
 # is left out.
 MAY_BE_EMPTY = {"q", "ou"}
@@ -149,11 +151,10 @@ def check_parameters(params, allowed: set[str]) -> None:
             errors[name] = [_("Paramètre inconnu.")]
         elif name not in MAY_BE_EMPTY and "" in params.getlist(name):
             errors[name] = [_("Valeur vide : donnez-en une, ou omettez le paramètre.")]
+        elif name not in FACET_PARAMETERS and len(params.getlist(name)) > 1:
+            errors[name] = [_("Une seule valeur pour ce paramètre.")]
     if errors:
         raise ValidationError(errors)
-
-
-FACET_PARAMETERS = {facet.param for facet in FACETS}
 
 
 def filtered(request) -> QuerySet:
@@ -226,12 +227,16 @@ PLACE_PARAMETER_SCHEMAS = {
         {"type": "string", "maxLength": 100},
         _(
             "Une commune (son nom), un code postal, un département (code ou nom) ou "
-            "une région (nom) ; 400 si le nom ne désigne aucun territoire."
+            "une région (nom) ; 400 si le nom ne désigne aucun territoire. Cinq "
+            "chiffres sont un code postal, pas un code INSEE."
         ),
     ),
     "lat": (
         {"type": "number", "minimum": -90, "maximum": 90},
-        _("Latitude d’un point (WGS84), avec `lon` : chaque lieu porte `distance_m`."),
+        _(
+            "Latitude d’un point (WGS84), avec `lon` : chaque lieu porte alors "
+            "`distance_m` (hors synchronisation)."
+        ),
     ),
     "lon": (
         {"type": "number", "minimum": -180, "maximum": 180},
@@ -274,8 +279,10 @@ def place_parameters() -> list[OpenApiParameter]:
             SYNC,
             dt.datetime,
             description=_(
-                "Synchronisation : les lieux modifiés depuis cet instant, retirés et "
-                "fermés compris (ISO 8601 ; heure de Paris sans décalage)."
+                "Synchronisation : les lieux modifiés depuis cet instant, fermés "
+                "compris, et tous les lieux retirés depuis, quels que soient les "
+                "filtres (ISO 8601 ; une date seule : minuit ; heure de Paris sans "
+                "décalage)."
             ),
         )
     )
@@ -319,6 +326,9 @@ class PlaceList(ApiView):
 
 
 class PlaceDetail(ApiView):
+    max_age = 0  # "open now": browsers ask again; shared caches a minute
+    cache_control = "public, max-age={age}, s-maxage=60"
+
     @extend_schema(
         operation_id="lieu",
         summary=_("Un lieu"),
@@ -358,7 +368,10 @@ class DeletedPlaceList(ApiView):
                 SYNC,
                 dt.datetime,
                 required=True,
-                description=_("Les suppressions depuis cet instant (ISO 8601)."),
+                description=_(
+                    "Les suppressions depuis cet instant (ISO 8601 ; une date "
+                    "seule : minuit ; heure de Paris sans décalage)."
+                ),
             )
         ],
         responses=answers(
@@ -399,20 +412,15 @@ class DeletedPlaceList(ApiView):
 
 
 def territories():
-    """Territories with what `territory_row` reads, and no geometry to build."""
+    """Territories with what `territory_row` reads (one query for a page), and no
+    geometry to build."""
+    fields = [
+        "code", "name", "level", "departement_code", "region_code", "population",
+        "postal_codes", "parent__code", "parent__level", "epci__code",
+    ]  # fmt: skip
     return (
-        Territory.objects.select_related("parent")
-        .only(
-            "code",
-            "name",
-            "level",
-            "departement_code",
-            "region_code",
-            "population",
-            "postal_codes",
-            "parent__code",
-            "parent__level",
-        )  # fmt: skip
+        Territory.objects.select_related("parent", "epci")
+        .only(*fields)
         .annotate(lon=PointX("centre"), lat=PointY("centre"))
     )
 
@@ -449,7 +457,10 @@ class TerritoryList(ApiView):
     @extend_schema(
         operation_id="territoires_liste",
         summary=_("Les territoires"),
-        description=_("Régions, départements, EPCI, communes, dans l’ordre interne."),
+        description=_(
+            "Régions, départements, EPCI, communes et arrondissements municipaux, "
+            "dans l’ordre de leur identifiant."
+        ),
         parameters=[
             OpenApiParameter(
                 "niveau", str, enum=[level.value for level in Territory.Level]
@@ -458,7 +469,11 @@ class TerritoryList(ApiView):
                 "parent",
                 str,
                 pattern=TERRITORY_CODE.pattern,
-                description=_("`code_url` du parent : `R53`, `35`…"),
+                description=_(
+                    "`code_url` du parent : `R53` (ses départements), `35` (ses "
+                    "communes), le SIREN d’un EPCI (ses communes membres, dont le "
+                    "parent reste le département)."
+                ),
             ),
         ],
         responses=answers(
@@ -588,6 +603,22 @@ def api_error(status: int, message) -> JsonResponse:
     return response
 
 
+def json_safe_methods(view):
+    """Django views under /api/ (the documentation, the redirect to it): GET and
+    HEAD, anything else a JSON 405 (not the CSRF page)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = api_error(405, _("Méthode non autorisée : GET seulement."))
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @csrf_exempt
 def not_found(request, path: str = ""):
     """Any other address under /api/: JSON, as the rest of the API; an address
@@ -606,7 +637,13 @@ def bad_request(request, exception=None):
     """Django's 400 (e.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters):
     JSON under /api/, the site's page elsewhere."""
     if request.path.startswith("/api/"):
-        return api_error(400, _("Requête refusée (trop de paramètres ?)."))
+        # The shape of every 400 here: keys name parameters, or all of them.
+        response = JsonResponse(
+            {"parametres": [str(_("Requête refusée : trop de paramètres ?"))]},
+            status=400,
+        )
+        response["Cache-Control"] = "no-store"
+        return response
     return defaults.bad_request(request, exception)
 
 

@@ -591,11 +591,12 @@ class PlaceQuerySet(models.QuerySet):
         return self.filter(location__bboverlaps=box)
 
     def open_at(self, moment: dt.datetime) -> "PlaceQuerySet":
-        """Places open at `moment` (see `OpeningPeriod`)."""
+        """Published places open at `moment` (see `OpeningPeriod`): a place
+        closed for good keeps its periods, and is not open."""
         periods = OpeningPeriod.objects.filter(
             place_id=OuterRef("pk"), during__contains=moment
         )
-        return self.filter(Exists(periods))
+        return self.filter(Exists(periods), status=Place.Status.PUBLISHED)
 
     def for_cards(self) -> "PlaceQuerySet":
         """What a list of place cards shows, in a fixed number of queries."""

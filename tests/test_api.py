@@ -317,6 +317,16 @@ def test_any_well_formed_date_is_understood(spec, moment):
         assert response.status_code == 200
 
 
+def test_a_place_closed_for_good_is_never_open(spec):
+    open_all_day = "Mo-Su 00:00-24:00"
+    closed = PlaceFactory(status=Place.Status.CLOSED, opening_hours=open_all_day)
+    opened = PlaceFactory(opening_hours=open_all_day)
+    refresh_openings([closed.pk, opened.pk])
+    for params in [{"ouvert": "1"}, {"ouvert": "1", "modifie_depuis": "2000-01-01"}]:
+        found = {p["id"] for p in walk(spec, params=params)}
+        assert found == {opened.pk}, params
+
+
 def test_withdrawn_places_cannot_be_probed_through_the_filters(spec):
     """Whatever the filters, a synchronisation lists every place withdrawn since:
     their content is not public, so no filter may tell anything about it."""
@@ -377,6 +387,12 @@ def write_csv(path, rows):
         ({"cursor": "cD3Csg=="}, "cursor"),  # "p=²"
         ({"rayon": "5"}, "rayon"),  # around what?
         ({"format": "xml"}, "format"),
+        ({"taille": ["1", "2"]}, "taille"),  # one value only
+        ({"modifie_depuis": ["2020-01-01", "2030-01-01"]}, "modifie_depuis"),
+        ({"cursor": "IQ=="}, "cursor"),  # "!": decodes to nothing
+        ({"cursor": "eD0x"}, "cursor"),  # "x=1": not ours
+        ({"cursor": "%21"}, "cursor"),
+        ({"cursor": "bz0w"}, "cursor"),  # "o=0" and no position: page 1 again
     ],
 )
 def test_a_wrong_parameter_is_a_400_that_names_it(spec, query, parameter):
@@ -404,11 +420,17 @@ def test_what_does_not_exist_is_a_json_404(spec):
     for method in (CLIENT.post, CLIENT.options):  # OPTIONS: CORS preflights only
         response = method("/api/v1/lieux/")
         assert response.status_code == 405 and response.json()["detail"]
+    checking = Client(enforce_csrf_checks=True)  # as a real client: no CSRF page
+    for path in ["/api/", "/api/v1/", "/api/v1/lieux/", "/api/v1/x"]:
+        for method in (checking.post, checking.delete, checking.options):
+            response = method(path)
+            assert response.status_code in (404, 405), (path, method)
+            assert response.json()["detail"], (path, method)
     response, body = get(spec, "/api/v1/territoires/R99/")
     assert body["detail"] == "Territoire inconnu."
     # More parameters than Django reads: Django's 400, in JSON here.
-    response = CLIENT.get("/api/v1/lieux/?" + "&".join(["type=epn"] * 1001))
-    assert response.status_code == 400 and response.json()["detail"]
+    response, body = get(spec, "/api/v1/lieux/?" + "&".join(["type=epn"] * 1001))
+    assert response.status_code == 400 and body["parametres"]
     # JSON whatever the client accepts.
     response = CLIENT.get("/api/v1/vocabulaires/", HTTP_ACCEPT="application/xml")
     assert response.status_code == 200 and response.json()
@@ -421,6 +443,15 @@ def test_an_address_without_its_final_slash_is_redirected():
         and response["Location"] == "/api/v1/lieux/?type=epn"
     )
     assert CLIENT.get("/api/v1/nulle-part").status_code == 404
+
+
+def test_pages_take_a_fixed_number_of_queries(django_assert_max_num_queries):
+    PlaceFactory.create_batch(30, services=["aide-aux-demarches-administratives"])
+    with django_assert_max_num_queries(14):  # rows, links, openings, code tables
+        assert CLIENT.get("/api/v1/lieux/?taille=100").status_code == 200
+    with django_assert_max_num_queries(1):  # one row per territory, no geometry
+        response = CLIENT.get("/api/v1/territoires/?niveau=commune&taille=100")
+        assert len(response.json()["results"]) == 100
 
 
 def test_territories_and_vocabularies(spec):
@@ -502,6 +533,7 @@ def test_a_partner_key_has_its_own_rate(spec, settings):
             "Api-Key nimporte.quoi",
             "Api-Key",
             f"Bearer {key}",
+            "Api-Key \x00abc",  # must not reach the database (a 500 there)
         ]
     ):
         response = CLIENT.get(  # each from its own address: refusals count
