@@ -20,7 +20,7 @@ from api.models import PartnerKey
 from places.exchange.exporter import csv_chunks
 from places.exchange.importer import import_places
 from places.filters import PlaceFilter
-from places.models import Place, Term, Territory
+from places.models import Kind, Place, Term, Territory
 from places.openings import refresh_openings
 
 from .factories import PlaceFactory, marseille_place
@@ -612,3 +612,27 @@ def test_the_documentation_page_is_made_from_the_description(spec):
     assert "<script" not in html  # nothing the CSP would have to allow
     assert 'href="/api/v1/"' in CLIENT.get("/").content.decode()  # the footer
     assert CLIENT.get("/api/").url == "/api/v1/"
+
+
+def test_a_renamed_value_dates_the_places_that_show_it(spec):
+    """The API gives the standard's values and the codes: a term or a kind edited
+    in the admin modifies the places that carry it, for partners in sync."""
+    carrying = PlaceFactory(services=["aide-aux-demarches-administratives"])
+    other = PlaceFactory(kinds=["fablab"])
+    since = timezone.now()
+    term = Term.objects.get(code="aide-aux-demarches-administratives")
+    term.label = "Aide aux démarches"  # only the label: places do not show it
+    term.save()
+    assert walk(spec, params={"modifie_depuis": since.isoformat()}) == []
+    term.value = "Aide aux démarches administratives en ligne"
+    term.save()
+    changed = walk(spec, params={"modifie_depuis": since.isoformat()})
+    assert [p["id"] for p in changed] == [carrying.pk]
+    assert changed[0]["services"] == ["Aide aux démarches administratives en ligne"]
+    later = timezone.now()
+    kind = Kind.objects.get(code="fablab")
+    kind.code = "atelier-de-fabrication"
+    kind.save()
+    changed = walk(spec, params={"modifie_depuis": later.isoformat()})
+    assert [p["id"] for p in changed] == [other.pk]
+    assert changed[0]["types"] == ["atelier-de-fabrication"]
