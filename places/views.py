@@ -522,6 +522,8 @@ def robots(request: HttpRequest) -> HttpResponse:
         "Disallow: /lieux/?",
         "Disallow: /carte/?",
         "Disallow: /lieux/*/signaler/",
+        "Disallow: /api/v1/lieux/",  # the API's data (its documentation, /api/v1/,
+        "Disallow: /api/v1/territoires/",  # stays open to crawlers)
         f"Sitemap: {sitemap}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -26,8 +26,10 @@ def place():
 def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_the_rest(client):
     text = client.get("/robots.txt").content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in text
-    for path in ["/admin/", "/export/", "/carte/lieux.geojson", "/lieux/?"]:
+    for path in ["/admin/", "/export/", "/carte/lieux.geojson", "/lieux/?",
+                 "/api/v1/lieux/", "/api/v1/territoires/"]:  # fmt: skip
         assert f"Disallow: {path}\n" in text
+    assert "Disallow: /api/v1/\n" not in text  # the API's documentation
 
 
 def test_the_sitemap_lists_published_places_and_territories(client, place):
