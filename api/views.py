@@ -226,9 +226,9 @@ PLACE_PARAMETER_SCHEMAS = {
     "ou": (
         {"type": "string", "maxLength": 100},
         _(
-            "Une commune (son nom), un code postal, un département (code ou nom) ou "
-            "une région (nom) ; 400 si le nom ne désigne aucun territoire. Cinq "
-            "chiffres sont un code postal, pas un code INSEE."
+            "Une commune (nom, ou code INSEE quand aucune commune n’a ce code "
+            "postal), un code postal, un département (code ou nom), une région (nom "
+            "ou `R53`) ou un EPCI (SIREN) ; 400 si rien ne correspond."
         ),
     ),
     "lat": (

@@ -219,7 +219,20 @@ class PlaceFilter(django_filters.FilterSet):
     def filter_where(self, queryset, name, value):
         # Resolved once per request, although facet counts apply the filters again.
         if value not in self.territories:
-            if POSTAL_CODE.match(value):
+            # Five digits: a postal code, or else a commune's INSEE code ("35238").
+            commune = (
+                Territory.objects.filter(
+                    level__in=["commune", "arrondissement"], code=value
+                ).first()
+                if POSTAL_CODE.match(value)
+                and not Territory.objects.filter(
+                    postal_codes__contains=[value]
+                ).exists()
+                else None
+            )
+            if commune:
+                self.territories[value] = (commune, territory_condition(commune), [])
+            elif POSTAL_CODE.match(value):
                 self.territories[value] = (None, postal_code_condition(value), [])
             else:
                 found = Territory.objects.candidates(value)

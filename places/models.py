@@ -285,6 +285,8 @@ ORDINAL = re.compile(r"\b0*(\d+)(?:er|e|eme)\b")
 ARRONDISSEMENT_SUFFIX = re.compile(r"\s+(\d+)(?:er|e|eme)?\s+arrondissement$")
 IN_DEPARTEMENT = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[0-9]{2,3}|2[AaBb])\)$")
 DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")
+REGION_URL_CODE = re.compile(r"^[Rr][0-9]{2}$")
+EPCI_CODE = re.compile(r"^[0-9]{9}$")
 
 
 class TerritoryManager(models.Manager):
@@ -292,13 +294,18 @@ class TerritoryManager(models.Manager):
         return self.get(level=level, code=code)
 
     def candidates(self, text: str, limit: int = 8) -> list["Territory"]:
-        """What `text` may name, likeliest first: a département code, or a région,
-        département or commune name (current or former); among communes of the same
-        name, the most populous first. "Saint-Denis (974)" picks the département.
-        Postal codes are not territories; see `postal_code_condition`."""
+        """What `text` may name, likeliest first: a département code, a région's
+        address code (R53), an EPCI's SIREN, or a région, département or commune name
+        (current or former); among communes of the same name, the most populous
+        first. "Saint-Denis (974)" picks the département. Postal codes are not
+        territories; see `postal_code_condition` (and PlaceFilter for INSEE codes)."""
         text = text.strip()
         if DEPARTEMENT_CODE.match(text):
             return list(self.filter(level="departement", code=text.upper()))
+        if REGION_URL_CODE.match(text):  # as in the territories' addresses: R53
+            return list(self.filter(level="region", code=text[1:]))
+        if EPCI_CODE.match(text):  # an intercommunality's SIREN
+            return list(self.filter(level="epci", code=text))
         match = IN_DEPARTEMENT.match(text)
         queryset = self.all()
         if match:

@@ -184,6 +184,21 @@ def test_the_same_filters_as_the_listing(spec, query):
     assert found or query == {"ouvert": "1"}
 
 
+@pytest.mark.parametrize("where", ["Rennes", "35238", "35000", "35", "R53", "EPCI"])
+def test_where_takes_names_and_the_codes_the_api_hands_out(spec, where):
+    """`ou` as the territories' own codes too: a commune's INSEE code (when no
+    commune has it as a postal code), a région's R53, an EPCI's SIREN."""
+    rennes = PlaceFactory(name="À Rennes")
+    marseille_place()
+    if where == "EPCI":
+        where = Territory.objects.get(level="epci", member_communes__code="35238").code
+    found = walk(spec, params={"ou": where})
+    assert [p["id"] for p in found] == [rennes.pk], where
+    # The site's listing reads `ou` the same way (the Marseille place, placed in
+    # Rennes by the factory, may show among "nearby" ones there).
+    assert "À Rennes" in CLIENT.get("/lieux/", {"ou": where}).content.decode()
+
+
 def test_a_point_gives_each_place_s_distance(spec):
     PlaceFactory(location=Point(-1.6794, 48.1113, srid=4326))
     response, body = get(spec, "/api/v1/lieux/", {"lat": "48.1113", "lon": "-1.69"})
