@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -203,7 +203,10 @@ def filtered(request) -> QuerySet:
         )
     if not sync:
         return place_values(places)
-    changed = Place.objects.filter(updated_at__gte=moment)  # index place_updated_at
+    # Withdrawn: drafts that were once public (one never shown stays unknown).
+    changed = Place.objects.filter(updated_at__gte=moment).exclude(  # index
+        status=Place.Status.DRAFT, was_public=False
+    )
     if not any(name in PLACE_PARAMETERS for name in params):
         return place_values(changed)
     return place_values(
@@ -389,11 +392,16 @@ class DeletedPlaceList(ApiView):
                     "suppressions."
                 ),
             )
+        # Only places that were public once (their history says so).
+        once_public = Place.history.filter(id=OuterRef("id")).filter(
+            ~Q(status=Place.Status.DRAFT) | Q(was_public=True)
+        )
         deletions = (
             Place.history.filter(
                 history_type="-", history_date__gte=since(params[SYNC])
             )
             .exclude(id__in=Place.objects.values("id"))
+            .filter(Exists(once_public))
             .values("history_id", "id", "history_date")
         )
         page = self.paginate_queryset(deletions)

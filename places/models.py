@@ -837,6 +837,12 @@ class Place(models.Model):
         db_persist=True,
         verbose_name=_("complétude"),
     )
+    # Kept by the database (migration 0013): whether the place has ever been
+    # published. Only those withdrawn since are announced to partners in sync (the
+    # API): a place prepared and never shown stays unknown to them.
+    was_public = models.BooleanField(
+        _("déjà publié"), default=False, db_default=False, editable=False
+    )
     unmapped_values = models.JSONField(
         _("valeurs non reconnues"),
         default=dict,

@@ -344,14 +344,18 @@ def test_a_place_closed_for_good_is_never_open(spec):
 
 def test_withdrawn_places_cannot_be_probed_through_the_filters(spec):
     """Whatever the filters, a synchronisation lists every place withdrawn since:
-    their content is not public, so no filter may tell anything about it."""
+    their content is not public, so no filter may tell anything about it. A place
+    never published is not listed at all."""
     secret = PlaceFactory(
-        name="Futur espace de Kerourien",
-        status=Place.Status.DRAFT,
+        name="Espace de Kerourien",
         kinds=["tiers-lieu"],
         location=Point(-4.5034, 48.4071, srid=4326),
     )
-    other = PlaceFactory(name="Autre brouillon", status=Place.Status.DRAFT)
+    other = PlaceFactory(name="Autre lieu retiré")
+    for place in (secret, other):
+        place.status = Place.Status.DRAFT
+        place.save()
+    never = PlaceFactory(name="Futur lieu de Kerourien", status=Place.Status.DRAFT)
     published = PlaceFactory(name="Publié")
     since = "2000-01-01"
     answers = [
@@ -367,7 +371,15 @@ def test_withdrawn_places_cannot_be_probed_through_the_filters(spec):
     assert all(answer == {secret.pk, other.pk} for answer in answers), answers
     everything = walk(spec, params={"modifie_depuis": since})
     assert {p["id"] for p in everything} == {secret.pk, other.pk, published.pk}
-    assert "Kerourien" not in str(everything) and secret.slug not in str(everything)
+    assert "Kerourien" not in str(everything)
+    # Deleted, the same: only places that were public once.
+    before = timezone.now()
+    Place.objects.get(pk=never.pk).delete()
+    Place.objects.get(pk=other.pk).delete()
+    deleted = walk(
+        spec, "/api/v1/lieux/supprimes/", {"modifie_depuis": before.isoformat()}
+    )
+    assert [p["id"] for p in deleted] == [other.pk]
 
 
 def write_csv(path, rows):
