@@ -19,8 +19,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer2
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from places.filters import FACETS
-from places.models import Kind, Term
+from places.filters import facet_options
 
 from .models import DEFAULT_PARTNER_RATE
 
@@ -30,14 +29,10 @@ SCHEMA_SECONDS = 300
 def facet_codes(result, generator, request, public):
     """drf-spectacular hook: the codes each facet parameter accepts, read from the
     vocabularies when the description is generated."""
-    codes = {"type": list(Kind.objects.values_list("code", flat=True))}
-    for facet in FACETS:
-        if facet.vocabularies:
-            codes[facet.param] = list(
-                Term.objects.filter(vocabulary__in=facet.vocabularies)
-                .order_by("vocabulary", "position", "pk")
-                .values_list("code", flat=True)
-            )
+    codes = {
+        param: [option.code for option in options]
+        for param, options in facet_options().items()
+    }
     for item in result.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):

@@ -7,7 +7,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from places.exchange.exporter import linked_values, term_values
+from places.exchange.exporter import itinerance, linked_values
 from places.exchange.standard import VOCABULARY_COLUMNS
 from places.models import Kind, Place, PointX, PointY, Term, Vocabulary
 
@@ -59,15 +59,16 @@ def place_rows(places: list[dict], base_url: str, using: str) -> list[dict]:
     if not places:
         return []
     public = [place["id"] for place in places if place["status"] != "draft"]
-    links = linked_values(public, term_values(using), using) if public else {}
+    terms = Term.objects.using(using).values_list(
+        "pk", "position", "value", "code", "vocabulary"
+    )
+    equipment = {pk: code for pk, *_, code, vocabulary in terms
+                 if vocabulary == Vocabulary.EQUIPMENT}  # fmt: skip
+    values = {pk: (position, pk, value) for pk, position, value, *_ in terms}
+    links = linked_values(public, values, using) if public else {}
     now = timezone.now()
     opening = openings(public, now, using) if public else {}
     kinds = dict(Kind.objects.using(using).values_list("pk", "code"))
-    equipment = dict(
-        Term.objects.using(using)
-        .filter(vocabulary=Vocabulary.EQUIPMENT)
-        .values_list("pk", "code")
-    )
     rows = []
     for place in places:
         row = {"id": place["id"], "statut": STATUS_CODES[place["status"]]}
@@ -97,14 +98,7 @@ def place_rows(places: list[dict], base_url: str, using: str) -> list[dict]:
             latitude=place["lat"],
             longitude=place["lon"],
             position_approximative=place["location_is_approximate"],
-            itinerance=[
-                value
-                for value, on in (
-                    ("Itinérant", place["itinerant"]),
-                    ("Fixe", place["fixed_site"]),
-                )
-                if on
-            ],
+            itinerance=itinerance(place),
             telephone=or_none(place["phone"]),
             courriels=place["emails"],
             site_web=place["websites"],

@@ -87,6 +87,14 @@ class ApiView(GenericAPIView):
         return response
 
 
+class PlacesApiView(ApiView):
+    """Places say whether they are open now: browsers ask again each time (an
+    ETag makes it cheap), shared caches keep them a minute."""
+
+    max_age = 0
+    cache_control = "public, max-age={age}, s-maxage=60"
+
+
 def base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
@@ -97,9 +105,10 @@ def refuse(parameter: str, message: str):
 
 # --- Places -----------------------------------------------------------------
 
-PLACE_PARAMETERS = {"q", "ou", "lat", "lon", "rayon", "ouvert", "bbox"} | {
-    facet.param for facet in FACETS
-}
+FACET_PARAMETERS = {facet.param for facet in FACETS}  # repeatable
+PLACE_PARAMETERS = {"q", "ou", "lat", "lon", "rayon", "ouvert", "bbox"} | (
+    FACET_PARAMETERS
+)
 PAGING = {"cursor", "taille"}
 SYNC = "modifie_depuis"
 NOT_HERE = {
@@ -136,7 +145,6 @@ def since(value: str) -> dt.datetime:
         return edge.replace(tzinfo=dt.UTC)
 
 
-FACET_PARAMETERS = {facet.param for facet in FACETS}  # repeatable
 # Free text may be empty (nothing asked); any other parameter says something or
 # is left out.
 MAY_BE_EMPTY = {"q", "ou"}
@@ -301,11 +309,9 @@ PLACE_OR_WITHDRAWN = PolymorphicProxySerializer(
 )
 
 
-class PlaceList(ApiView):
+class PlaceList(PlacesApiView):
     schema = PagedSchema()
     pagination_class = IdCursorPagination
-    max_age = 0
-    cache_control = "public, max-age={age}, s-maxage=60"
 
     @extend_schema(
         operation_id="lieux_liste",
@@ -328,10 +334,7 @@ class PlaceList(ApiView):
         return shapes.PlaceSerializer
 
 
-class PlaceDetail(ApiView):
-    max_age = 0  # "open now": browsers ask again; shared caches a minute
-    cache_control = "public, max-age={age}, s-maxage=60"
-
+class PlaceDetail(PlacesApiView):
     @extend_schema(
         operation_id="lieu",
         summary=_("Un lieu"),
@@ -350,14 +353,12 @@ class PlaceDetail(ApiView):
         return shapes.PlaceSerializer
 
 
-class DeletedPlaceList(ApiView):
+class DeletedPlaceList(PlacesApiView):
     """Places deleted in the admin (their history keeps the deletion): a partner
     removes them, as it removes withdrawn ones."""
 
     schema = PagedSchema()
     pagination_class = DeletionCursorPagination
-    max_age = 0
-    cache_control = "public, max-age={age}, s-maxage=60"
 
     @extend_schema(
         operation_id="lieux_supprimes",
@@ -605,8 +606,11 @@ class VocabularyList(ApiView):
         return Response(lists)
 
 
-def api_error(status: int, message) -> JsonResponse:
-    response = JsonResponse({"detail": str(message)}, status=status)
+def api_error(status: int, message, key: str = "detail") -> JsonResponse:
+    """An error as the API gives them; a 400's keys name parameters, and its
+    messages are lists."""
+    body = {key: [str(message)] if status == 400 else str(message)}
+    response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -644,14 +648,8 @@ def not_found(request, path: str = ""):
 def bad_request(request, exception=None):
     """Django's 400 (e.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters):
     JSON under /api/, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        # The shape of every 400 here: keys name parameters, or all of them.
-        response = JsonResponse(
-            {"parametres": [str(_("Requête refusée : trop de paramètres ?"))]},
-            status=400,
-        )
-        response["Cache-Control"] = "no-store"
-        return response
+    if request.path.startswith("/api/"):  # `parametres`: all of them
+        return api_error(400, _("Requête refusée : trop de paramètres ?"), "parametres")
     return defaults.bad_request(request, exception)
 
 

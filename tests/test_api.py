@@ -25,6 +25,7 @@ from places.openings import refresh_openings
 
 from .factories import PlaceFactory, marseille_place
 from .test_coordination import coordinator_client
+from .test_import import write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -380,13 +381,6 @@ def test_withdrawn_places_cannot_be_probed_through_the_filters(spec):
         spec, "/api/v1/lieux/supprimes/", {"modifie_depuis": before.isoformat()}
     )
     assert [p["id"] for p in deleted] == [other.pk]
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,18 @@ FIELDS = (
 )  # fmt: skip
 
 
+def itinerance(place: dict) -> list[str]:
+    """The standard's `itinerance` values of a place (its FIELDS)."""
+    return [
+        value
+        for value, on in (
+            ("Itinérant", place["itinerant"]),
+            ("Fixe", place["fixed_site"]),
+        )
+        if on
+    ]
+
+
 def standard_row(place: dict, links: dict[str, list[str]]) -> dict[str, str]:
     """One place (its FIELDS, `lon`, `lat`) and the values of its vocabularies (by
     field) as a row of the standard: every value a string, in schema order."""
@@ -58,14 +70,7 @@ def standard_row(place: dict, links: dict[str, list[str]]) -> dict[str, str]:
         "presentation_resume": place["summary"],
         "presentation_detail": place["description"],
         "source": place["source"],
-        "itinerance": "|".join(
-            value
-            for value, on in (
-                ("Itinérant", place["itinerant"]),
-                ("Fixe", place["fixed_site"]),
-            )
-            if on
-        ),
+        "itinerance": "|".join(itinerance(place)),
         "structure_parente": place["parent_network"],
         "date_maj": place["data_updated_on"].isoformat(),
         "autres_formations_labels": place["other_labels"],
