@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
@@ -20,10 +21,14 @@ class PartnerKeyAdmin(APIKeyModelAdmin):
         "requests_per_minute",
         "created",
         "expiry_date",
-        "_has_expired",
+        "expired",
         "revoked",
     ]
     search_fields = ["partner", "name", "prefix", "contact"]
+
+    @admin.display(description=gettext_lazy("expirée"), boolean=True)
+    def expired(self, key: PartnerKey) -> bool:
+        return key.has_expired
 
     # Keys open the whole country's data at a higher rate: national coordinators
     # and administrators only, whatever permissions a group is given.

@@ -11,6 +11,27 @@ DEFAULT_PARTNER_RATE = 1200
 
 
 class PartnerKey(AbstractAPIKey):
+    # The library's fields, as they are, with labels coordinators read in French.
+    prefix = models.CharField(_("préfixe"), max_length=8, unique=True, editable=False)
+    created = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("nom de la clé"),
+        max_length=50,
+        default=None,
+        help_text=_("Pour la reconnaître, ex. « synchronisation nocturne »."),
+    )
+    revoked = models.BooleanField(
+        _("révoquée"),
+        blank=True,
+        default=False,
+        help_text=_("Une clé révoquée ne sert plus, définitivement."),
+    )
+    expiry_date = models.DateTimeField(
+        _("expire le"),
+        blank=True,
+        null=True,
+        help_text=_("Après cette date, la clé ne sert plus."),
+    )
     partner = models.CharField(_("partenaire"), max_length=200)
     contact = models.EmailField(_("contact"), blank=True)
     requests_per_minute = models.PositiveIntegerField(

@@ -592,7 +592,12 @@ def test_a_national_coordinator_creates_a_key_in_the_admin():
     message = next(str(m) for m in response.context["messages"])
     key = message.split(" est : ")[1].split(" ")[0]
     assert PartnerKey.objects.get_from_key(key).partner == "Région Sud"
-    assert key not in client.get("/admin/api/partnerkey/").content.decode()
+    listing = client.get("/admin/api/partnerkey/").content.decode()
+    assert key not in listing
+    # Coordinators read French: none of the library's English labels.
+    for english in ["Expires", "Has expired", "Revoked", "Prefix", "Created"]:
+        assert english not in listing, english
+    assert "Expire le" in listing and "Révoquée" in listing
     assert (
         CLIENT.get("/api/v1/lieux/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code
         == 200
