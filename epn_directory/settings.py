@@ -286,6 +286,12 @@ PAGE_VERSION_SECONDS = float(os.environ.get("PAGE_VERSION_SECONDS", "1"))
 BENCH_BARE_PAGE = env_bool("BENCH_BARE_PAGE", default=False)
 
 # Map: the tile server is a setting so that tests and air-gapped installs use their own.
+# Street addresses typed in `ou` (places/geocoding.py): the search endpoint of a
+# geocoder speaking the national address API's protocol, e.g.
+# https://api-adresse.data.gouv.fr/search/. Empty: addresses fall back to their commune.
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "2"))
+
 MAP_TILES_URL = os.environ.get(
     "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )

@@ -5,13 +5,12 @@ dropped from the search (and reported by the form's errors); it never raises.
 Within a facet the values are OR-ed, across facets AND-ed.
 """
 
-import re
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
 from django.core.exceptions import EmptyResultSet
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,17 +18,17 @@ from epn_directory.replicas import read_connection
 
 from .models import (
     DEFAULT_ORDER_EXPRESSIONS,
-    POSTAL_CODE_PATTERN,
+    RELEVANCE_ORDER,
     Kind,
     Place,
     Term,
     Territory,
     Vocabulary,
-    postal_code_condition,
-    territory_condition,
+    name_search_query,
 )
+from .understanding import Need, Understood, understand
+from .where import Where, names_place, resolve
 
-POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 DEFAULT_RADIUS_KM = 10
 
 
@@ -104,15 +103,19 @@ class PlaceFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not (self.data.get("lat") and self.data.get("lon")):
+        if not (self.data.get("lat") and self.data.get("lon")) and not (
+            self.data.get("ou") and self.data.get("rayon")
+        ):
             # No position, no distance to sort by: not offered.
             field = self.fields["tri"]
             field.widget.choices = [c for c in field.choices if c[0] != "distance"]
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("tri") == "distance" and (
-            cleaned.get("lat") is None or cleaned.get("lon") is None
+        if (
+            cleaned.get("tri") == "distance"
+            and (cleaned.get("lat") is None or cleaned.get("lon") is None)
+            and not cleaned.get("ou")
         ):
             self.add_error(
                 "tri",
@@ -206,46 +209,44 @@ class PlaceFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # What `ou` was understood as, for the page to say; looked up once even when
-        # the filters are applied again for the facet counts.
-        self.territories: dict[str, tuple] = {}
-        self.territory: Territory | None = None
-        self.alternatives: list[Territory] = []
-        self.where_unknown = False
+        # What `q` and `ou` were understood as, for the page to say; worked out once
+        # even when the filters are applied again for the facet counts.
+        self.understood: Understood | None = None
+        self.where: Where | None = None
+        self.needs: list[tuple[Need, Q]] = []
+
+    # The page reads these.
+    @property
+    def territory(self) -> Territory | None:
+        return self.where.territory if self.where else None
+
+    @property
+    def alternatives(self) -> list[Territory]:
+        return self.where.alternatives if self.where else []
+
+    @property
+    def where_unknown(self) -> bool:
+        return bool(self.where and self.where.unknown)
+
+    def understand(self) -> None:
+        """Read `q` (needs, a place, words) and `ou`, once."""
+        if self.understood is not None or self.where is not None:
+            return
+        self.form.is_valid()  # cleans the parameters once
+        cleaned = getattr(self.form, "cleaned_data", {})
+        text, where = cleaned.get("q") or "", cleaned.get("ou") or ""
+        if text:
+            self.understood = understand(text, None if where else names_place)
+            self.needs = need_conditions(self.understood.needs)
+            where = where or self.understood.place
+        if where:
+            self.where = resolve(where, around=cleaned.get("rayon") is not None)
 
     def filter_text(self, queryset, name, value):
-        return queryset.search(value)
+        return queryset  # applied last, in `filter_queryset`
 
     def filter_where(self, queryset, name, value):
-        # Resolved once per request, although facet counts apply the filters again.
-        if value not in self.territories:
-            # Five digits: a postal code, or else a commune's INSEE code ("35238").
-            commune = (
-                Territory.objects.filter(
-                    level__in=["commune", "arrondissement"], code=value
-                ).first()
-                if POSTAL_CODE.match(value)
-                and not Territory.objects.filter(
-                    postal_codes__contains=[value]
-                ).exists()
-                else None
-            )
-            if commune:
-                self.territories[value] = (commune, territory_condition(commune), [])
-            elif POSTAL_CODE.match(value):
-                self.territories[value] = (None, postal_code_condition(value), [])
-            else:
-                found = Territory.objects.candidates(value)
-                territory = found[0] if found else None
-                condition = territory_condition(territory) if territory else None
-                self.territories[value] = (territory, condition, found[1:])
-        self.territory, condition, *others = self.territories[value]
-        # Other places of that name ("Saint-Denis"), offered on the page.
-        self.alternatives = others[0] if others else []
-        if condition is None:
-            self.where_unknown = True
-            return queryset.none()
-        return queryset.filter(condition)
+        return queryset  # likewise
 
     def filter_bbox(self, queryset, name, value):
         return queryset.in_box(*value) if value else queryset
@@ -264,10 +265,13 @@ class PlaceFilter(django_filters.FilterSet):
 
     @property
     def point(self) -> tuple[float, float] | None:
+        """Where distances are measured from: the position given, or the address or
+        the town centre `ou` names with a radius."""
         data = getattr(self.form, "cleaned_data", {})
-        if data.get("lat") is None or data.get("lon") is None:
-            return None
-        return float(data["lon"]), float(data["lat"])
+        if data.get("lat") is not None and data.get("lon") is not None:
+            return float(data["lon"]), float(data["lat"])
+        self.understand()
+        return self.where.point if self.where else None
 
     def filter_queryset(self, queryset: QuerySet, without: str = "") -> QuerySet:
         """Apply the valid parameters (all but `without`, for facet counts)."""
@@ -275,21 +279,80 @@ class PlaceFilter(django_filters.FilterSet):
         data = {k: v for k, v in cleaned.items() if k != without}
         for name, value in data.items():
             queryset = self.filters[name].filter(queryset, value)
+        self.understand()
         point = self.point
+        if self.where and without != "ou":
+            if self.where.unknown:
+                return queryset.none()
+            if self.where.condition is not None:
+                queryset = queryset.filter(self.where.condition)
+        elif self.where and self.where.point == point:
+            point = None  # around the town `ou` names: not without it
         if point:
             queryset = queryset.near(
                 *point, float(data.get("rayon") or DEFAULT_RADIUS_KM)
+            )
+        if self.understood and data.get("q"):
+            queryset = queryset.relevant(
+                self.understood, [condition for _need, condition in self.needs]
             )
         sort = data.get("tri") or ""
         if sort == "nom":
             return queryset.order_by("name", "pk")
         if sort == "maj":
             return queryset.order_by("-data_updated_on", "name", "pk")
-        if point and sort != "pertinence":
+        if self.understood and data.get("q") and sort != "distance":
+            return queryset.order_by(
+                "-tier",
+                *(["distance"] if point else []),
+                *(["-rank"] if self.understood.words else []),
+                *RELEVANCE_ORDER,
+            )
+        if point:
             return queryset.order_by("distance", "name", "pk")
-        if data.get("q"):
-            return queryset.order_by("-rank", "name", "pk")
         return queryset.order_by(*DEFAULT_ORDER_EXPRESSIONS)
+
+
+def need_conditions(needs) -> list[tuple[Need, Q]]:
+    """Each understood need as a condition on a place's facet arrays: any of its
+    kinds or terms (codes unknown to the database are ignored). A programme or label
+    is also known from the name: "France Services de Frangy" is one even when its
+    source forgot the label."""
+    if not needs:
+        return []
+    wanted = {(p, code) for need, _typed, _span in needs for p, code in need.means}
+    facets = {f.param: f for f in FACETS}
+    kinds = dict(
+        Kind.objects.filter(
+            code__in=[code for param, code in wanted if param == "type"]
+        ).values_list("code", "pk")
+    )
+    terms = {
+        (vocabulary, code): (pk, label)
+        for vocabulary, code, pk, label in Term.objects.filter(
+            code__in=[code for param, code in wanted if param != "type"]
+        ).values_list("vocabulary", "code", "pk", "label")
+    }
+    result = []
+    for need, _typed, _span in needs:
+        condition = Q(pk__in=[])
+        kind_ids = [kinds[c] for c in need.codes("type") if c in kinds]
+        if kind_ids:
+            condition |= Q(kind_ids__overlap=kind_ids)
+        found = [
+            (param, *terms[(vocabulary, code)])
+            for param, code in need.means
+            if param != "type"
+            for vocabulary in facets[param].vocabularies
+            if (vocabulary, code) in terms
+        ]
+        if found:
+            condition |= Q(term_ids__overlap=[pk for _param, pk, _label in found])
+        for param, _pk, label in found:
+            if param == "label":
+                condition |= Q(search_vector=name_search_query(label))
+        result.append((need, condition))
+    return result
 
 
 @dataclass(frozen=True)

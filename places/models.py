@@ -8,6 +8,7 @@ The comment on each field of `Place` names the column of the national standard
 import datetime as dt
 import functools
 import math
+import operator
 import re
 import unicodedata
 
@@ -21,6 +22,7 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
     SearchVectorField,
+    TrigramSimilarity,
     TrigramWordSimilarity,
 )
 from django.core.validators import RegexValidator
@@ -36,8 +38,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower, Now
-from django.db.models.lookups import Range
+from django.db.models.functions import Coalesce, Greatest, Log, Lower, Now
+from django.db.models.lookups import GreaterThanOrEqual, Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -68,6 +70,14 @@ class ImmutableUnaccent(models.Func):
 
     function = "immutable_unaccent"
     output_field = models.TextField()
+
+
+class TrigramCloseTo(models.Func):
+    """`a % b` (pg_trgm): similar strings, with the trigram index on `a`."""
+
+    template = "%(expressions)s"
+    arg_joiner = " %% "
+    output_field = models.BooleanField()
 
 
 class CloseWords(models.Func):
@@ -274,6 +284,40 @@ def normalize_name(text: str) -> str:
     return re.sub(r"\b(ste?)\b", lambda m: {"st": "saint", "ste": "sainte"}[m[1]], text)
 
 
+# A rough French pronunciation, for towns typed as they sound ("Bordo" for Bordeaux,
+# "Marseile", "Toulouze"): applied alike to what is typed and to every territory name.
+SOUNDS = [
+    (r"[^a-z]", ""),
+    (r"x$", ""),
+    (r"(eaux|eau|aux|au)", "o"),
+    (r"ph", "f"),
+    (r"gu(?=[eiy])", "g"),
+    (r"g(?=[eiy])", "j"),
+    (r"(qu|ck|q)", "k"),
+    (r"c(?=[eiy])", "s"),
+    (r"sch", "ch"),
+    (r"ch", "%"),
+    (r"c", "k"),
+    (r"h", ""),
+    (r"y", "i"),
+    (r"z", "s"),
+    (r"w", "v"),
+    (r"(ai|ei|ay)", "e"),
+    (r"e(?=[mn])", "a"),
+    (r"m(?=[bp])", "n"),
+    (r"(.)\1+", r"\1"),
+    (r"(es|e|s|x)$", ""),  # plural and mute endings, once
+]
+
+
+@functools.lru_cache(maxsize=65536)
+def sound_key(text: str) -> str:
+    key = normalize_name(text)
+    for pattern, replacement in SOUNDS:
+        key = re.sub(pattern, replacement, key)
+    return key
+
+
 LEVEL_RANK = {
     "region": 0,
     "departement": 1,
@@ -327,6 +371,28 @@ class TerritoryManager(models.Manager):
         # Only territories of the best level compete (a région beats its namesake).
         return [t for t in found if t.rank == found[0].rank]
 
+    def closest(self, text: str, limit: int = 6) -> list["Territory"]:
+        """Communes, départements and régions whose name is close to `text`, in
+        spelling (trigrams) or in sound (`sound_key`), the most populous first among
+        equally close ones: "Bordo" → Bordeaux. Each is annotated `score`."""
+        wanted = ORDINAL.sub(r"\1", normalize_name(text))
+        if len(wanted) < 3:
+            return []
+        sound = sound_key(wanted)
+        closeness = Greatest(
+            TrigramSimilarity("search_name", wanted),
+            Case(When(sound=sound, then=Value(0.75)), default=Value(0.0)),
+            output_field=models.FloatField(),
+        )
+        weight = Log(10, Coalesce("population", 0) + 10.0) * 0.05
+        return list(
+            self.exclude(level=Territory.Level.EPCI)
+            .filter(Q(TrigramCloseTo(F("search_name"), Value(wanted))) | Q(sound=sound))
+            .select_related("parent")
+            .annotate(score=closeness + weight)
+            .order_by("-score", "pk")[:limit]
+        )
+
 
 class Territory(models.Model):
     """A région, département, EPCI, commune or municipal arrondissement (COG).
@@ -354,6 +420,13 @@ class Territory(models.Model):
         help_text=_(
             "Sans accents ni tirets, en minuscules : pour retrouver un nom tapé."
         ),
+    )
+    sound = models.CharField(
+        _("prononciation"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_("Clé phonétique du nom : pour retrouver un nom mal orthographié."),
     )
     parent = models.ForeignKey(
         "self",
@@ -423,6 +496,8 @@ class Territory(models.Model):
             # `candidates`: an exact name, or a former name.
             models.Index(fields=["search_name"], name="territory_search_name"),
             GinIndex(fields=["aliases"], name="territory_aliases"),
+            # `closest`: a name typed as it sounds.
+            models.Index(fields=["sound"], name="territory_sound"),
         ]
 
     def __str__(self) -> str:
@@ -534,6 +609,27 @@ DEFAULT_ORDER_EXPRESSIONS = (
 )
 
 
+# `q`'s order (see PlaceQuerySet.relevant): the relevance tier, the distance when
+# there is a point, the full-text rank when there are words, then these.
+RELEVANCE_ORDER = DEFAULT_ORDER_EXPRESSIONS
+SEARCH_CONFIG = "french_unaccent"
+FEW_MATCHES = 3
+CLOSE_NAMES = 20
+NEAR_EXACT = 0.5  # trigram similarity of a name to the query
+
+
+def name_search_query(text: str) -> SearchQuery | None:
+    """Every word of `text` in a place's name (the search vector's weight A)."""
+    words = re.findall(r"[a-z0-9]+", normalize_name(text))
+    if not words:
+        return None
+    return SearchQuery(
+        " & ".join(f"{word}:A" for word in words),
+        config=SEARCH_CONFIG,
+        search_type="raw",
+    )
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=Place.Status.PUBLISHED)
@@ -551,24 +647,62 @@ class PlaceQuerySet(models.QuerySet):
         """Places whose commune lies in `territory`, whatever its level."""
         return self.filter(territory_condition(territory))
 
-    def search(self, text: str) -> "PlaceQuerySet":
-        """Places matching `text`, best first (annotated `rank`).
+    def relevant(self, understood, needs: list[Q]) -> "PlaceQuerySet":
+        """Places matching what `q` was understood as (places/understanding.py),
+        annotated `tier` and `rank` for RELEVANCE_ORDER:
 
-        French full text (stems, accents and case ignored) over name, kinds, services,
-        town, summary and description — the `search_vector` kept by the database —,
-        or a name close to the words typed (trigram word similarity), for typos:
-        "mediatek" finds "Médiathèque du Port".
+        3. the words typed are all in the name ("Médiathèque de Brest"); when a
+           need is understood, the name must also be close to the whole query;
+        2. the place offers every need understood and mentions the other words;
+        1. it offers every need, or (no need understood) mentions the words — French
+           full text over name, kinds, services, town, summary and description (the
+           `search_vector` kept by the database);
+        0. its name is close to the words, typos allowed: asked only when the words
+           find fewer than FEW_MATCHES places, and never more than CLOSE_NAMES.
         """
-        query = SearchQuery(text, config="french_unaccent", search_type="websearch")
-        typed = Value(normalize_name(text))
-        name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
-        return (
-            self.filter(Q(search_vector=query) | Q(CloseWords(typed, name)))
-            .annotate(
-                rank=SearchRank(F("search_vector"), query)
-                + TrigramWordSimilarity(typed, name)
+        words = understood.words
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        text_hit = Q(search_vector=query) if words else None
+        name_query = name_search_query(understood.name_words)
+        name_hit = Q(search_vector=name_query) if name_query else None
+        need_hit = functools.reduce(operator.and_, needs) if needs else None
+        if need_hit is not None and name_hit is not None:
+            # With a need, only a name close to the whole query competes with it
+            # ("Maison France Services" for "maison france services"), not every
+            # name holding one of the words ("Espace Jeunes" for "jeunes").
+            typed = Value(normalize_name(understood.name_words))
+            name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
+            name_hit &= Q(TrigramCloseTo(name, typed)) & Q(
+                GreaterThanOrEqual(TrigramSimilarity(name, typed), NEAR_EXACT)
             )
-            .order_by("-rank", "name")
+        matches = need_hit if need_hit is not None else text_hit
+        found = matches if matches is not None else Q()
+        if name_hit is not None and matches is not None:
+            found = found | name_hit
+        if need_hit is None and text_hit is not None:
+            strict = self.filter(found).values_list("pk", flat=True)[:FEW_MATCHES]
+            if len(strict) < FEW_MATCHES:
+                typed = Value(normalize_name(words.replace('"', " ")))
+                name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
+                close = (
+                    self.filter(CloseWords(typed, name))
+                    .annotate(similarity=TrigramWordSimilarity(typed, name))
+                    .order_by("-similarity")
+                    .values("pk")[:CLOSE_NAMES]
+                )
+                found = found | Q(pk__in=close)
+        tiers = [When(name_hit, then=Value(3))] if name_hit is not None else []
+        if need_hit is not None and text_hit is not None:
+            tiers.append(When(need_hit & text_hit, then=Value(2)))
+        if matches is not None:
+            tiers.append(When(matches, then=Value(1)))
+        found = self.filter(found).annotate(
+            tier=Case(*tiers, default=Value(0 if matches is not None else 1))
+        )
+        return (
+            found.annotate(rank=SearchRank(F("search_vector"), query))
+            if words
+            else found
         )
 
     def near(self, lon: float, lat: float, km: float) -> "PlaceQuerySet":

@@ -16,12 +16,13 @@ from pathlib import Path
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
-from .models import ARRONDISSEMENT_SUFFIX, Territory, normalize_name
+from .models import ARRONDISSEMENT_SUFFIX, Territory, normalize_name, sound_key
 
 Level = Territory.Level
 COMPARED_FIELDS = [
     "name",
     "search_name",
+    "sound",
     "parent_id",
     "epci_id",
     "departement_code",
@@ -124,6 +125,7 @@ def _sync(
     to_create, to_update = [], []
     for territory in wanted:
         territory.search_name = normalize_name(territory.name)
+        territory.sound = sound_key(territory.name)
         current = existing.get(territory.code)
         if current is None:
             to_create.append(territory)

@@ -16,7 +16,6 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
@@ -27,11 +26,10 @@ from django_tasks_db.models import DBTaskResult
 from coordination.tasks import STALLED
 from epn_directory.replicas import checked_read_alias, database_error
 
-from . import maps, seo
+from . import maps, search_help, seo
 from .caching import cached, cached_page, data_version, open_now_slot
 from .exchange import exporter
 from .filters import (
-    DEFAULT_RADIUS_KM,
     FACETS,
     PlaceFilter,
     facet_counts,
@@ -120,6 +118,8 @@ def place_list(request: HttpRequest) -> HttpResponse:
         ),
         version,
     )
+    empty = not paginator.count
+    open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
     return render(
         request,
         "places/place_list.html",
@@ -128,11 +128,20 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "results_html": results_html,
             "filters_html": filters_html,
-            "widen": widen_suggestions(request, place_filter)
-            if not paginator.count
-            else [],
-            "around": around_few(place_filter, paginator.count),
+            "understood": search_help.understood(place_filter, options()),
+            "other_places": search_help.other_places(request, place_filter),
+            "active_filters": active_filters(request),
+            "widen": search_help.widen(request, place_filter) if empty else [],
+            "around": search_help.around_few(place_filter, paginator.count),
+            "opening_soon": search_help.opening_soon(place_filter) if open_now else [],
         },
+    )
+
+
+def active_filters(request: HttpRequest) -> int:
+    """How many criteria of the filters panel are set ("Filtrer (3)")."""
+    return sum(len(request.GET.getlist(f.param)) for f in FACETS) + (
+        request.GET.get("ouvert") == "1"
     )
 
 
@@ -167,26 +176,6 @@ def cards(places: QuerySet, key: tuple, version: int) -> list[Place]:
     return result
 
 
-FEW = 5
-
-
-def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
-    """When a commune has few places, the nearest others around its centre (with the
-    same other filters), so that a small town's search is never a dead end."""
-    territory = place_filter.territory
-    if count >= FEW or territory is None or territory.centre is None:
-        return []
-    if territory.level not in (Territory.Level.COMMUNE, Territory.Level.ARRONDISSEMENT):
-        return []
-    others = place_filter.filter_queryset(Place.objects.published(), without="ou")
-    return list(
-        others.exclude(pk__in=place_filter.qs.values("pk"))
-        .near(territory.centre.x, territory.centre.y, 30)
-        .select_related("commune")
-        .prefetch_related("kinds")[: FEW - count + 2]
-    )
-
-
 def facet_choices(
     place_filter: PlaceFilter, options: dict, counts: dict | None = None
 ) -> list[dict]:
@@ -211,28 +200,6 @@ def facet_choices(
         ]
         facets.append({"facet": facet, "open": bool(ticked), "choices": choices})
     return facets
-
-
-def widen_suggestions(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple]:
-    """Links that widen an empty search: a larger radius, or one filter less."""
-    suggestions = []
-    params = request.GET.copy()
-    params.pop("page", None)
-    if place_filter.point:
-        wider = params.copy()
-        radius = float(place_filter.form.cleaned_data.get("rayon") or DEFAULT_RADIUS_KM)
-        wider["rayon"] = str(min(int(radius * 3), 200))
-        suggestions.append(
-            (_("Chercher dans un rayon de %s km") % wider["rayon"], wider)
-        )
-    for name, label in [("q", _("le mot cherché")), ("ou", _("le lieu"))] + [
-        (facet.param, facet.label) for facet in FACETS
-    ]:
-        if params.get(name):
-            fewer = params.copy()
-            fewer.pop(name)
-            suggestions.append((_("Sans le filtre « %s »") % label, fewer))
-    return [(label, "?" + query.urlencode()) for label, query in suggestions]
 
 
 @require_safe

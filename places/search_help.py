@@ -1,0 +1,163 @@
+"""What a listing says about the search besides its results: what was understood
+(removable), and help when it finds nothing or little — never a link that silently
+drops the town."""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .filters import DEFAULT_RADIUS_KM, FACETS, Option, PlaceFilter
+from .models import OpeningPeriod, Place, Territory
+
+FEW = 5  # fewer results than this in a town: the nearest others are shown
+AROUND_KM = 30
+WIDER_KM = 20
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One thing read in `q`: its label, what was typed, and the `q` that takes the
+    typed words literally instead (the « ✕ »)."""
+
+    label: str
+    typed: str
+    literal_q: str
+    what: str  # "need", "spelling" or "place"
+
+
+def need_label(need, options: dict[str, list[Option]]) -> str:
+    if need.label:
+        return need.label
+    labels = {(param, o.code): o.label for param, opts in options.items() for o in opts}
+    return _(" ou ").join(
+        labels[(param, code)] for param, code in need.means if (param, code) in labels
+    )
+
+
+def understood(place_filter: PlaceFilter, options) -> list[Understood]:
+    found = place_filter.understood
+    if found is None:
+        return []
+    items = [
+        Understood(need_label(need, options), typed, found.quoted(span), "need")
+        for need, typed, span in found.needs
+    ]
+    items += [
+        Understood(correct, typed, found.quoted(span), "spelling")
+        for typed, correct, span in found.corrections
+    ]
+    if found.place_span and place_filter.where and not place_filter.where.unknown:
+        where = place_filter.where
+        label = where.address or str(where.territory or found.place)
+        items.append(
+            Understood(label, found.place, found.quoted(found.place_span), "place")
+        )
+    return items
+
+
+def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
+    """When a town has few places, the nearest others around its centre (with the
+    same need and filters), so that a small town's search is never a dead end."""
+    territory = place_filter.territory
+    if count >= FEW or place_filter.point or territory is None:
+        return []
+    if territory.centre is None or territory.level not in (
+        Territory.Level.COMMUNE,
+        Territory.Level.ARRONDISSEMENT,
+    ):
+        return []
+    others = place_filter.filter_queryset(Place.objects.published(), without="ou")
+    return list(
+        others.exclude(pk__in=place_filter.qs.values("pk"))
+        .near(territory.centre.x, territory.centre.y, AROUND_KM)
+        .order_by("distance", "pk")
+        .select_related("commune")
+        .prefetch_related("kinds")[: FEW - count + 2]
+    )
+
+
+def opening_soon(place_filter: PlaceFilter, count: int = 5) -> list[Place]:
+    """ "Open now" found nothing: the places of the same search that open soonest."""
+    later = OpeningPeriod.objects.filter(
+        place_id=OuterRef("pk"), during__startswith__gt=timezone.now()
+    ).order_by(Lower("during"))
+    places: QuerySet = place_filter.filter_queryset(
+        Place.objects.published(), without="ouvert"
+    )
+    return list(
+        places.annotate(opens=Subquery(later.values("during__startswith")[:1]))
+        .filter(opens__isnull=False)
+        .order_by("opens", "pk")
+        .select_related("commune")
+        .prefetch_related("kinds")[:count]
+    )
+
+
+def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, str]]:
+    """Links that widen an empty search, each keeping the town: a larger radius
+    (around the position, or around the town named), or one criterion less."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    suggestions = []
+    cleaned = place_filter.form.cleaned_data
+    where = place_filter.where
+    if place_filter.point:
+        radius = float(cleaned.get("rayon") or DEFAULT_RADIUS_KM)
+        if radius < 200:
+            wider = params.copy()
+            wider["rayon"] = str(min(int(radius * 3), 200))
+            suggestions.append(
+                (_("Chercher dans un rayon de %s km") % wider["rayon"], wider)
+            )
+    elif where and where.territory and where.territory.centre and not where.unknown:
+        wider = params.copy()
+        if not wider.get("ou"):  # the town was typed in `q`: name it in `ou`
+            wider["ou"] = str(where.territory)
+            found = place_filter.understood
+            wider["q"] = found.without(found.place_span)
+        wider["rayon"] = str(WIDER_KM)
+        suggestions.append(
+            (
+                _("Chercher à %(km)s km autour de %(town)s")
+                % {"km": WIDER_KM, "town": where.territory.name},
+                wider,
+            )
+        )
+    if params.get("q") and not (
+        place_filter.understood and place_filter.understood.needs
+    ):
+        fewer = params.copy()
+        fewer.pop("q")
+        found = place_filter.understood
+        if found and found.place and not fewer.get("ou"):
+            fewer["ou"] = found.place
+        suggestions.append((_("Sans les mots « %s »") % params["q"], fewer))
+    for facet in FACETS:
+        if params.get(facet.param):
+            fewer = params.copy()
+            fewer.pop(facet.param)
+            suggestions.append((_("Sans le filtre « %s »") % facet.label, fewer))
+    if params.get("ouvert"):
+        fewer = params.copy()
+        fewer.pop("ouvert")
+        suggestions.append((_("Y compris les lieux fermés en ce moment"), fewer))
+    return [(label, "?" + query.urlencode()) for label, query in suggestions]
+
+
+def other_places(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple]:
+    """The other territories `ou` (or the town typed in `q`) may have meant, each
+    with the query that searches there instead."""
+    found = place_filter.understood
+    links = []
+    for other in place_filter.alternatives:
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["ou"] = str(other)
+        if found and found.place_span and not request.GET.get("ou"):
+            params["q"] = found.without(found.place_span)
+        links.append((other, "?" + params.urlencode()))
+    return links
