@@ -179,8 +179,11 @@ def filtered(request) -> QuerySet:
             "lat" if not params.get("lat") else "lon",
             _("lat et lon vont ensemble."),
         )
-    if params.get("rayon") and not params.get("lat"):
-        refuse("rayon", _("Le rayon s’entend autour d’un point : lat et lon."))
+    if params.get("rayon") and not (params.get("lat") or params.get("ou")):
+        refuse(
+            "rayon",
+            _("Le rayon s’entend autour d’un point (lat et lon) ou d’un lieu (ou)."),
+        )
     sync = SYNC in params
     moment = since(params[SYNC]) if sync else None
     public = (
@@ -229,17 +232,23 @@ PLACE_PARAMETER_SCHEMAS = {
     "q": (
         {"type": "string", "maxLength": 200},
         _(
-            "Mots cherchés dans le nom, les types, les services, la commune et la "
-            "présentation (racines françaises ; accents, casse et fautes de frappe "
-            "tolérés)."
+            "Ce que cherche la personne, en mots de tous les jours : les besoins "
+            "compris (« déclaration de revenus », « imprimer », « wifi ») valent les "
+            "filtres correspondants, une commune ou une adresse tapée vaut `ou`, les "
+            "autres mots sont cherchés dans le nom, les types, les services, la "
+            "commune et la présentation (racines françaises ; accents, casse et "
+            "fautes de frappe tolérés). Entre guillemets, un mot est cherché tel "
+            "quel."
         ),
     ),
     "ou": (
         {"type": "string", "maxLength": 100},
         _(
-            "Une commune (nom, ou code INSEE quand aucune commune n’a ce code "
-            "postal), un code postal, un département (code ou nom), une région (nom "
-            "ou `R53`) ou un EPCI (SIREN) ; 400 si rien ne correspond."
+            "Une commune (nom, même mal orthographié, ou code INSEE quand aucune "
+            "commune n’a ce code postal), un code postal, un département (code ou "
+            "nom), une région (nom ou `R53`), un EPCI (SIREN) ou une adresse ; "
+            "400 si rien ne correspond. Avec `rayon` : autour du centre de la "
+            "commune ou de l’adresse, et chaque lieu porte `distance_m`."
         ),
     ),
     "lat": (
@@ -255,7 +264,7 @@ PLACE_PARAMETER_SCHEMAS = {
     ),
     "rayon": (
         {"type": "number", "minimum": 0.1, "maximum": 200},
-        _("Rayon autour de `lat`, `lon`, en km (10 par défaut)."),
+        _("Rayon autour de `lat`, `lon` ou de `ou`, en km (10 par défaut)."),
     ),
     "ouvert": ({"type": "string", "enum": ["1"]}, _("`1` : ouverts maintenant.")),
     "bbox": (

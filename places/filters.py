@@ -301,11 +301,12 @@ class PlaceFilter(django_filters.FilterSet):
             return queryset.order_by("name", "pk")
         if sort == "maj":
             return queryset.order_by("-data_updated_on", "name", "pk")
-        if self.understood and data.get("q") and sort != "distance":
+        ranked = queryset.query.annotations
+        if "tier" in ranked and sort != "distance":
             return queryset.order_by(
                 "-tier",
                 *(["distance"] if point else []),
-                *(["-rank"] if self.understood.words else []),
+                *(["-rank"] if "rank" in ranked else []),
                 *RELEVANCE_ORDER,
             )
         if point:

@@ -649,55 +649,66 @@ class PlaceQuerySet(models.QuerySet):
 
     def relevant(self, understood, needs: list[Q]) -> "PlaceQuerySet":
         """Places matching what `q` was understood as (places/understanding.py),
-        annotated `tier` and `rank` for RELEVANCE_ORDER:
+        annotated `tier` (and `rank` when words remain) for RELEVANCE_ORDER:
 
-        3. the words typed are all in the name ("Médiathèque de Brest"); when a
-           need is understood, the name must also be close to the whole query;
-        2. the place offers every need understood and mentions the other words;
-        1. it offers every need, or (no need understood) mentions the words — French
-           full text over name, kinds, services, town, summary and description (the
-           `search_vector` kept by the database);
+        4. a name match: the words typed are all in the name ("Médiathèque de
+           Brest"); when a need is understood, the name must also be close to the
+           whole query ("Maison France Services", not "Espace Jeunes" for "jeunes");
+        3. the place offers every need understood and mentions the other words;
+        2. it offers every need;
+        1. it mentions the words typed (French full text over name, kinds, services,
+           town, summary and description: the `search_vector` the database keeps);
         0. its name is close to the words, typos allowed: asked only when the words
            find fewer than FEW_MATCHES places, and never more than CLOSE_NAMES.
         """
-        words = understood.words
+        words, typed = understood.words, understood.name_words
         query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
-        text_hit = Q(search_vector=query) if words else None
-        name_query = name_search_query(understood.name_words)
+        words_hit = Q(search_vector=query) if words else None
+        everything = understood.all_words
+        text_hit = (
+            Q(
+                search_vector=SearchQuery(
+                    everything, config=SEARCH_CONFIG, search_type="websearch"
+                )
+            )
+            if everything
+            else None
+        )
+        name_query = name_search_query(typed)
         name_hit = Q(search_vector=name_query) if name_query else None
         need_hit = functools.reduce(operator.and_, needs) if needs else None
+        name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
         if need_hit is not None and name_hit is not None:
-            # With a need, only a name close to the whole query competes with it
-            # ("Maison France Services" for "maison france services"), not every
-            # name holding one of the words ("Espace Jeunes" for "jeunes").
-            typed = Value(normalize_name(understood.name_words))
-            name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
-            name_hit &= Q(TrigramCloseTo(name, typed)) & Q(
-                GreaterThanOrEqual(TrigramSimilarity(name, typed), NEAR_EXACT)
+            whole = Value(normalize_name(typed))
+            name_hit &= Q(TrigramCloseTo(name, whole)) & Q(
+                GreaterThanOrEqual(TrigramSimilarity(name, whole), NEAR_EXACT)
             )
-        matches = need_hit if need_hit is not None else text_hit
-        found = matches if matches is not None else Q()
-        if name_hit is not None and matches is not None:
-            found = found | name_hit
-        if need_hit is None and text_hit is not None:
+        tiers = [
+            (4, name_hit),
+            (3, need_hit & words_hit if need_hit and words_hit else None),
+            (2, need_hit),
+            (1, text_hit),
+        ]
+        tiers = [(n, condition) for n, condition in tiers if condition is not None]
+        if not tiers:  # only a place was typed: everything in it
+            return self
+        found = functools.reduce(operator.or_, (condition for _n, condition in tiers))
+        if need_hit is None:
             strict = self.filter(found).values_list("pk", flat=True)[:FEW_MATCHES]
             if len(strict) < FEW_MATCHES:
-                typed = Value(normalize_name(words.replace('"', " ")))
-                name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
+                close_to = Value(normalize_name(everything.replace('"', " ")))
                 close = (
-                    self.filter(CloseWords(typed, name))
-                    .annotate(similarity=TrigramWordSimilarity(typed, name))
+                    self.filter(CloseWords(close_to, name))
+                    .annotate(similarity=TrigramWordSimilarity(close_to, name))
                     .order_by("-similarity")
                     .values("pk")[:CLOSE_NAMES]
                 )
-                found = found | Q(pk__in=close)
-        tiers = [When(name_hit, then=Value(3))] if name_hit is not None else []
-        if need_hit is not None and text_hit is not None:
-            tiers.append(When(need_hit & text_hit, then=Value(2)))
-        if matches is not None:
-            tiers.append(When(matches, then=Value(1)))
+                found |= Q(pk__in=close)
         found = self.filter(found).annotate(
-            tier=Case(*tiers, default=Value(0 if matches is not None else 1))
+            tier=Case(
+                *(When(condition, then=Value(n)) for n, condition in tiers),
+                default=Value(0),
+            )
         )
         return (
             found.annotate(rank=SearchRank(F("search_vector"), query))

@@ -159,6 +159,7 @@ class Understood:
     place_span: tuple[int, int] | None = None
     words: str = ""  # for the full-text search (quoted parts kept quoted)
     name_words: str = ""  # every word but stopwords and the place, for names
+    all_words: str = ""  # the same and the quoted parts, for the full text
     # (as typed, as searched, span): misspellings of words places' names use
     corrections: list[tuple[str, str, tuple[int, int]]] = field(default_factory=list)
 
@@ -232,6 +233,7 @@ def understand(
     closed = [p if p.endswith('"') and len(p) > 1 else p + '"' for p in phrases]
     result.words = " ".join(remaining + closed)
     result.name_words = " ".join(named)
+    result.all_words = " ".join(named + closed)
     return result
 
 

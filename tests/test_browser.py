@@ -280,6 +280,53 @@ def tab_until(page, wanted, limit=40) -> dict:
     raise AssertionError(f"not reached with {limit} presses of Tab")
 
 
+def test_a_phone_user_searches_in_words_then_filters(live_server, places, browser):
+    """At 390 px: "fablab Rennes" typed in the one box is understood (and can be
+    taken back), and "Filtrer" brings the filters above the results."""
+    from .browsing import opened
+
+    with opened(browser, 390) as page:
+        page.goto(live_server.url + "/")
+        page.get_by_label("Que cherchez-vous ?").fill("fablab Rennes")
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        page.wait_for_url("**q=fablab+Rennes**")
+        understood = page.locator(".understood")
+        expect(understood).to_contain_text("Fablab")
+        expect(understood).to_contain_text("Où : Rennes (35)")
+        expect(page.locator("#resultats .card__title")).to_have_text(
+            ["La Fabrique des Tanneurs"]
+        )
+        filters = page.locator("#filtres")
+        results = page.locator("#resultats")
+        assert filters.bounding_box()["y"] > results.bounding_box()["y"]
+        page.get_by_role("link", name="Filtrer et modifier la recherche").click()
+        page.wait_for_url("**#filtres")
+        expect(filters).to_be_in_viewport()
+        assert filters.bounding_box()["y"] < results.bounding_box()["y"]
+        page.get_by_role("link", name=re.compile("Retirer « Fablab »")).click()
+        page.wait_for_url(re.compile(r"q=%22fablab%22"))
+        expect(page.locator(".chip--need")).to_have_count(0)
+        assert page.errors == [] and page.refused == []
+
+
+def test_around_me_from_the_home_page(live_server, places, browser):
+    from .browsing import opened
+
+    with opened(
+        browser,
+        390,
+        geolocation={"latitude": 48.1105, "longitude": -1.6868},
+        permissions=["geolocation"],
+    ) as page:
+        page.goto(live_server.url + "/")
+        page.get_by_role("button", name="Autour de moi").click()
+        page.wait_for_url(re.compile(r"lat=48\.1105.*lon=-1\.6868"))
+        expect(page.locator("#resultats .card__title").first).to_have_text(
+            "La Fabrique des Tanneurs"
+        )
+        assert page.errors == [] and page.refused == []
+
+
 def test_a_keyboard_user_searches_and_opens_a_place(live_server, places, page):
     """No mouse, no click(): Tab, typing and Enter only; every stop shows its focus."""
     page.goto(live_server.url + "/")
@@ -310,6 +357,8 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
     [
         "/",
         "/lieux/?q=espace&type=epn&type=fablab&ouvert=1",
+        "/lieux/?q=fablab+Rennes&ouvert=1",  # understood, removable; nothing open
+        "/lieux/?q=smartphone&ou=Renne",  # a corrected town; an empty search
         "PLACE",
         "/carte/",
         "/api/v1/",

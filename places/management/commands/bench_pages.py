@@ -42,6 +42,13 @@ PAGES = [
         "/lieux/?type=epn&service=aide-aux-demarches-administratives&frais=gratuit",
     ),
     ("open now", "/lieux/?ouvert=1"),
+    # What citizens type (issue 13): needs, towns in the "what" box, misspellings.
+    ("a need", "/lieux/?q=smartphone"),
+    ("a need and a town, typed together", "/lieux/?q=smartphone+Rennes"),
+    ("a sentence", "/lieux/?q=aide+pour+ma+d%C3%A9claration+de+revenus"),
+    ("a misspelt town", "/lieux/?ou=Bordo"),
+    ("a town and a radius", "/lieux/?ou=Rennes&rayon=10"),
+    ("a need in a town", "/lieux/?q=imprimer&ou=Lyon"),
     ("place page", "PLACE"),
     ("territory: département", "/territoires/35/"),
     ("map page", "/carte/"),

@@ -41,9 +41,8 @@ class Command(BaseCommand):
         out("| town typed | expected | understood as | |")
         out("|---|---|---|---|")
         for t in report.towns:
-            out(
-                f"| {t.typed} | {t.expected} | {t.understood or '—'} | {'✓' if t.ok else '✗'} |"
-            )
+            mark = "✓" if t.ok else "✗"
+            out(f"| {t.typed} | {t.expected} | {t.understood or '—'} | {mark} |")
         out("")
         summary = (
             f"{len(report.needs)} need queries: precision@10 {report.precision:.3f}, "
