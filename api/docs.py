@@ -7,6 +7,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -29,10 +30,11 @@ SCHEMA_SECONDS = 300
 def facet_codes(result, generator, request, public):
     """drf-spectacular hook: the codes each facet parameter accepts, read from the
     vocabularies when the description is generated."""
-    codes = {
-        param: [option.code for option in options]
-        for param, options in facet_options().items()
-    }
+    try:
+        options = facet_options()
+    except DatabaseError:  # no vocabularies yet (`check --deploy` before migrating)
+        return result
+    codes = {param: [option.code for option in opts] for param, opts in options.items()}
     for item in result.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):

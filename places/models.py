@@ -318,6 +318,11 @@ def sound_key(text: str) -> str:
     return key
 
 
+# How close a typed name must be to a territory's to be taken for it: trigram
+# similarity (the misspellings of docs/search.md are 0.47 to 0.88; "Atlantide" is 0.35
+# from Loire-Atlantique), or the same sound key (0.75).
+CLOSE_ENOUGH = 0.45
+
 LEVEL_RANK = {
     "region": 0,
     "departement": 1,
@@ -388,8 +393,10 @@ class TerritoryManager(models.Manager):
         return list(
             self.exclude(level=Territory.Level.EPCI)
             .filter(Q(TrigramCloseTo(F("search_name"), Value(wanted))) | Q(sound=sound))
+            .annotate(closeness=closeness)
+            .filter(closeness__gte=CLOSE_ENOUGH)
             .select_related("parent")
-            .annotate(score=closeness + weight)
+            .annotate(score=F("closeness") + weight)
             .order_by("-score", "pk")[:limit]
         )
 
