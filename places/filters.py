@@ -18,6 +18,7 @@ from epn_directory.replicas import read_connection
 
 from .models import (
     DEFAULT_ORDER_EXPRESSIONS,
+    FEW_MATCHES,
     RELEVANCE_ORDER,
     Kind,
     Place,
@@ -214,6 +215,7 @@ class PlaceFilter(django_filters.FilterSet):
         self.understood: Understood | None = None
         self.where: Where | None = None
         self.needs: list[tuple[Need, Q]] = []
+        self.close_names: bool | None = None
 
     # The page reads these.
     @property
@@ -293,9 +295,18 @@ class PlaceFilter(django_filters.FilterSet):
                 *point, float(data.get("rayon") or DEFAULT_RADIUS_KM)
             )
         if self.understood and data.get("q"):
-            queryset = queryset.relevant(
-                self.understood, [condition for _need, condition in self.needs]
-            )
+            # Whether names close to the words are wanted is decided once, on the
+            # whole search (not again for each facet count).
+            needs = [condition for _need, condition in self.needs]
+            if self.close_names is None and not needs and self.understood.all_words:
+                self.close_names = (
+                    queryset.relevant(self.understood, needs, close_names=False)
+                    .order_by()
+                    .values("pk")[:FEW_MATCHES]
+                    .count()
+                    < FEW_MATCHES
+                )
+            queryset = queryset.relevant(self.understood, needs, self.close_names)
         sort = data.get("tri") or ""
         if sort == "nom":
             return queryset.order_by("name", "pk")

@@ -654,7 +654,9 @@ class PlaceQuerySet(models.QuerySet):
         """Places whose commune lies in `territory`, whatever its level."""
         return self.filter(territory_condition(territory))
 
-    def relevant(self, understood, needs: list[Q]) -> "PlaceQuerySet":
+    def relevant(
+        self, understood, needs: list[Q], close_names: bool | None = None
+    ) -> "PlaceQuerySet":
         """Places matching what `q` was understood as (places/understanding.py),
         annotated `tier` (and `rank` when words remain) for RELEVANCE_ORDER:
 
@@ -666,7 +668,8 @@ class PlaceQuerySet(models.QuerySet):
         1. it mentions the words typed (French full text over name, kinds, services,
            town, summary and description: the `search_vector` the database keeps);
         0. its name is close to the words, typos allowed: asked only when the words
-           find fewer than FEW_MATCHES places, and never more than CLOSE_NAMES.
+           find fewer than FEW_MATCHES places (`close_names`, found out here when
+           None), and never more than CLOSE_NAMES.
         """
         words, typed = understood.words, understood.name_words
         query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
@@ -687,9 +690,14 @@ class PlaceQuerySet(models.QuerySet):
         name = ImmutableUnaccent(Lower("name"))  # as in the trigram index
         if need_hit is not None and name_hit is not None:
             whole = Value(normalize_name(typed))
-            name_hit &= Q(TrigramCloseTo(name, whole)) & Q(
-                GreaterThanOrEqual(TrigramSimilarity(name, whole), NEAR_EXACT)
+            close = self.model.objects.filter(
+                Q(TrigramCloseTo(name, whole))
+                & Q(GreaterThanOrEqual(TrigramSimilarity(name, whole), NEAR_EXACT))
+                & name_hit
             )
+            # The few names close to the query, found once through the trigram
+            # index: testing each place of a broad need for it is a hash lookup.
+            name_hit = Q(pk__in=close.values("pk"))
         tiers = [
             (4, name_hit),
             (3, need_hit & words_hit if need_hit and words_hit else None),
@@ -699,18 +707,29 @@ class PlaceQuerySet(models.QuerySet):
         tiers = [(n, condition) for n, condition in tiers if condition is not None]
         if not tiers:  # only a place was typed: everything in it
             return self
-        found = functools.reduce(operator.or_, (condition for _n, condition in tiers))
-        if need_hit is None:
-            strict = self.filter(found).values_list("pk", flat=True)[:FEW_MATCHES]
-            if len(strict) < FEW_MATCHES:
-                close_to = Value(normalize_name(everything.replace('"', " ")))
-                close = (
-                    self.filter(CloseWords(close_to, name))
-                    .annotate(similarity=TrigramWordSimilarity(close_to, name))
-                    .order_by("-similarity")
-                    .values("pk")[:CLOSE_NAMES]
-                )
-                found |= Q(pk__in=close)
+        # The facet arrays first: PostgreSQL tests an OR's terms in order, and
+        # reading an array is cheaper than reading a search vector.
+        found = functools.reduce(
+            operator.or_,
+            (
+                condition
+                for n, condition in sorted(tiers, key=lambda t: t[0] != 2)
+                # Without a need, a name match is a text match: one test is enough.
+                if not (n == 4 and need_hit is None and text_hit is not None)
+            ),
+        )
+        if need_hit is None and close_names is None:
+            strict = self.filter(found).order_by().values("pk")[:FEW_MATCHES]
+            close_names = len(strict) < FEW_MATCHES
+        if need_hit is None and close_names:
+            close_to = Value(normalize_name(everything.replace('"', " ")))
+            close = (
+                self.filter(CloseWords(close_to, name))
+                .annotate(similarity=TrigramWordSimilarity(close_to, name))
+                .order_by("-similarity")
+                .values("pk")[:CLOSE_NAMES]
+            )
+            found |= Q(pk__in=close)
         found = self.filter(found).annotate(
             tier=Case(
                 *(When(condition, then=Value(n)) for n, condition in tiers),
