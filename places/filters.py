@@ -244,6 +244,15 @@ class PlaceFilter(django_filters.FilterSet):
         if where:
             self.where = resolve(where, around=cleaned.get("rayon") is not None)
 
+    def resolution_key(self) -> tuple:
+        """What cached results of this search depend on beyond its parameters: the
+        point of a street address, which the geocoder may give only later."""
+        self.understand()
+        where = self.where
+        if where and (where.address or where.problem):
+            return (("where", where.point, where.problem),)
+        return ()
+
     def filter_text(self, queryset, name, value):
         return queryset  # applied last, in `filter_queryset`
 

@@ -82,7 +82,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     # for every page and sort order of it.
     paginator.count, counts = cached(
         "listing",
-        search_key(request, version, ignore=("page", "tri")),
+        search_key(request, version, ("page", "tri"), place_filter),
         lambda: (
             paginator.count,
             facet_counts(place_filter, Place.objects.published(), options()),
@@ -92,7 +92,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     # The filters panel (about a hundred checkboxes with their counts) likewise.
     filters_html = cached(
         "filters",
-        search_key(request, version, ignore=("page",)),
+        search_key(request, version, ("page",), place_filter),
         lambda: render_to_string(
             "places/includes/filters.html",
             {
@@ -107,7 +107,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     # The page of results: its places are read by their cached ids; rendered, it
     # is kept for the open-now slot (each card says whether the place is open now).
-    page_key = search_key(request, version, ignore=("page",)) + (page.number,)
+    page_key = search_key(request, version, ("page",), place_filter) + (page.number,)
     results_html = cached(
         "results",
         page_key + (open_now_slot(version),),
@@ -120,7 +120,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
     empty = not paginator.count
     open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
-    return render(
+    response = render(
         request,
         "places/place_list.html",
         {
@@ -136,6 +136,8 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "opening_soon": search_help.opening_soon(place_filter) if open_now else [],
         },
     )
+    response.transient = bool(place_filter.where and place_filter.where.temporary)
+    return response
 
 
 def active_filters(request: HttpRequest) -> int:
@@ -146,10 +148,14 @@ def active_filters(request: HttpRequest) -> int:
 
 
 def search_key(
-    request: HttpRequest, version: int, ignore: tuple[str, ...] = ()
+    request: HttpRequest,
+    version: int,
+    ignore: tuple[str, ...] = (),
+    place_filter: PlaceFilter | None = None,
 ) -> tuple:
     """The parameters of a search, in a stable order; with "open now", its slot
-    (under the data `version` the caller already read)."""
+    (under the data `version` the caller already read); with a street address, the
+    point it was found at (or not: the geocoder may answer later)."""
     params = tuple(
         (name, tuple(sorted(request.GET.getlist(name))))
         for name in sorted(request.GET)
@@ -157,6 +163,8 @@ def search_key(
     )
     if request.GET.get("ouvert") == "1":
         params += (("at", open_now_slot(version)),)
+    if place_filter is not None:
+        params += place_filter.resolution_key()
     return params
 
 
@@ -341,7 +349,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
     embed = request.GET.get("embed") == "1"
     version = data_version()
-    key = search_key(request, version, ignore=("bbox", "zoom", "page", "tri", "embed"))
+    key = search_key(
+        request, version, ("bbox", "zoom", "page", "tri", "embed"), place_filter
+    )
     query = query_without(request, "bbox", "zoom", "page", "embed")
     context = {
         "filter": place_filter,
@@ -388,7 +398,7 @@ def map_list(request: HttpRequest) -> HttpResponse:
 def map_list_context(
     request: HttpRequest, place_filter: PlaceFilter, version: int
 ) -> dict:
-    key = search_key(request, version, ignore=("zoom", "page", "embed"))
+    key = search_key(request, version, ("zoom", "page", "embed"), place_filter)
     count = cached("map-list-count", key, place_filter.qs.count, version)
     return {
         "count": count,
@@ -427,7 +437,9 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
         .in_box(*box)
     )
     version = data_version()
-    key = search_key(request, version, ignore=("bbox", "zoom", "page", "tri")) + (
+    key = search_key(
+        request, version, ("bbox", "zoom", "page", "tri"), place_filter
+    ) + (
         box,
         cell,
     )

@@ -40,6 +40,7 @@ class Where:
     corrected: bool = False  # a misspelt name understood
     address: str = ""  # the geocoder's label for a street address
     problem: str = ""  # why an address is searched in its commune only
+    temporary: bool = False  # the geocoder did not answer: ask again later
 
     @property
     def unknown(self) -> bool:
@@ -111,12 +112,13 @@ def street_address(text: str) -> Where:
     try:
         address = geocoding.locate(text)
     except geocoding.GeocoderUnavailable:
-        address = None
+        address, temporary = None, True
         problem = _(
             "Le service de localisation des adresses ne répond pas : voici les "
             "lieux de la commune."
         )
     else:
+        temporary = False
         problem = _("Adresse introuvable : voici les lieux de la commune.")
     if address is not None:
         commune = Territory.objects.filter(
@@ -129,7 +131,7 @@ def street_address(text: str) -> Where:
             address=address.label,
         )
     where = commune_of(text)
-    where.problem = str(problem)
+    where.problem, where.temporary = str(problem), temporary
     return where
 
 

@@ -187,3 +187,21 @@ def test_the_api_gives_distances_from_the_address(client, address_api, rennes):
     found = {p["nom"]: p["distance_m"] for p in response.json()["results"]}
     assert set(found) == {"Près de la rue de la Paix"}
     assert found["Près de la rue de la Paix"] < 100
+
+
+def test_a_fallback_is_not_kept_once_the_geocoder_answers_again(
+    client, settings, address_api, rennes
+):
+    """Pages and searches are cached: a stopgap (the commune, because the geocoder
+    did not answer) must not outlive the outage."""
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_SECONDS = 600
+    address_api.answer_with(raw=b"oops", status=503)
+    stopgap = listing(client, "12 rue de la Paix Rennes")
+    assert "ne répond pas" in stopgap.select_one(".notice--warning").get_text()
+    address_api.answer_with([PAIX])
+    cache.delete(f"geocoder-down:{settings.GEOCODER_URL}")  # a minute later
+    html = listing(client, "12 rue de la Paix Rennes")
+    assert html.select_one(".notice--warning") is None
+    assert names(html)[0] == "Près de la rue de la Paix" and len(names(html)) == 3
