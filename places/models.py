@@ -579,6 +579,9 @@ LINKED_FIELDS = (
     "labels",
     "equipment",
 )
+# The term fields whose names (and descriptions) are words of the search vector
+# (migration 0015 and the importer's search text).
+SEARCHED_TERM_FIELDS = ("services", "programmes", "labels", "equipment")
 # The term fields whose ids `Place.term_ids` holds (the facets of the search).
 FACET_TERM_FIELDS = (
     "services",

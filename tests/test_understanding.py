@@ -316,3 +316,45 @@ def test_the_home_page_offers_around_me(client):
     html = page(client, "/")
     assert html.select_one("form.search [data-geolocate] button")
     assert html.select_one("form.search input[name=lat][type=hidden]")
+
+
+def test_labels_and_equipment_are_words_of_a_place_however_it_was_written(tmp_path):
+    """The importer computes new places' search vectors itself (one COPY); they must
+    hold what the database's own definition does: services, programmes, labels and
+    equipment by name (migration 0015)."""
+    from django.db import connection
+
+    from places.exchange.importer import import_places
+
+    from .test_import import write_csv
+
+    path = write_csv(
+        tmp_path / "places.csv",
+        [
+            {
+                "id": "v1",
+                "nom": "Le Relais",
+                "commune": "Rennes",
+                "code_postal": "35000",
+                "adresse": "1 rue de Brest",
+                "services": "Aide aux démarches administratives",
+                "dispositif_programmes_nationaux": "Aidants Connect|France Services",
+                "formations_labels": "Fabriques de Territoire",
+            }
+        ],
+    )
+    import_places(path)
+    place = Place.objects.get(name="Le Relais")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text, places_place_vector(p)::text "
+            "FROM places_place p WHERE id = %s",
+            [place.pk],
+        )
+        imported, defined = cursor.fetchone()
+    assert imported == defined
+    for words in ["aidants connect", "fabriques de territoire"]:
+        assert results(f"q=%22{words}%22") == ["Le Relais"]
+    # An edit in the admin's way (the links changed) keeps it so.
+    place.labels.clear()
+    assert results("q=%22fabriques de territoire%22") == []

@@ -24,6 +24,7 @@ from ..models import (
     ARRONDISSEMENT_SUFFIX,
     ORDINAL,
     PIVOT_PATTERN,
+    SEARCHED_TERM_FIELDS,
     Kind,
     PointX,
     PointY,
@@ -101,7 +102,12 @@ class References:
         }
         self.kinds = dict(Kind.objects.values_list("code", "pk"))
         # For the search text of new places (see importer.copy_places).
-        self.labels = dict(Term.objects.values_list("pk", "label"))
+        self.labels = {
+            pk: f"{label} {description}".strip()
+            for pk, label, description in Term.objects.values_list(
+                "pk", "label", "description"
+            )
+        }
         self.kind_texts = {
             pk: f"{label} {code}"
             for pk, label, code in Kind.objects.values_list("pk", "label", "code")
@@ -375,7 +381,11 @@ class RowReader:
         source = self.source or get("source") or self.default_source
         search_text = " ".join(
             [self.refs.kind_texts[k] for k in relations["kinds"]]
-            + [self.refs.labels[t] for t in relations["services"]]
+            + [
+                self.refs.labels[t]
+                for field in SEARCHED_TERM_FIELDS
+                for t in relations.get(field, ())
+            ]
             + [commune.name]
         )
         return Record(
