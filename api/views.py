@@ -179,11 +179,6 @@ def filtered(request) -> QuerySet:
             "lat" if not params.get("lat") else "lon",
             _("lat et lon vont ensemble."),
         )
-    if params.get("rayon") and not (params.get("lat") or params.get("ou")):
-        refuse(
-            "rayon",
-            _("Le rayon s’entend autour d’un point (lat et lon) ou d’un lieu (ou)."),
-        )
     sync = SYNC in params
     moment = since(params[SYNC]) if sync else None
     public = (
@@ -204,6 +199,15 @@ def filtered(request) -> QuerySet:
             }
         )
     places = place_filter.qs.order_by()
+    if params.get("rayon") and place_filter.point is None:
+        refuse(
+            "rayon",
+            _(
+                "Le rayon s’entend autour d’un point (lat et lon), d’une commune ou "
+                "d’une adresse (dans ou, ou tapée dans q) ; pas d’un département ni "
+                "d’une région."
+            ),
+        )
     if place_filter.where_unknown:
         refuse(
             "ou",

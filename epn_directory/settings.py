@@ -291,6 +291,9 @@ BENCH_BARE_PAGE = env_bool("BENCH_BARE_PAGE", default=False)
 # https://api-adresse.data.gouv.fr/search/. Empty: addresses fall back to their commune.
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "2"))
+# New addresses asked a minute, whoever types them (the national API allows 50 a
+# second per caller; known addresses are remembered a day and cost nothing).
+GEOCODER_PER_MINUTE = int(os.environ.get("GEOCODER_PER_MINUTE", "600"))
 
 MAP_TILES_URL = os.environ.get(
     "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -113,9 +113,9 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     Only for visitors without a session or pending messages (a coordinator logged in,
     a confirmation to show), and only plain successful pages that set no cookie, so
-    that nothing personal is ever served to someone else. A view marks a response
-    `transient` when it is a stopgap (an address searched in its commune because the
-    geocoder did not answer)."""
+    that nothing personal is ever served to someone else. A search marks the request
+    `search_transient` when its answer is a stopgap (an address searched in its
+    commune because the geocoder did not answer)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -144,7 +144,7 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             and not response.streaming
             and not response.cookies
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-            and not getattr(response, "transient", False)
+            and not getattr(request, "search_transient", False)
         ):
             cache.set(name, response, settings.PAGE_CACHE_SECONDS)
             local.set(name, response, settings.PAGE_CACHE_SECONDS)

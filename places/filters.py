@@ -6,6 +6,7 @@ Within a facet the values are OR-ed, across facets AND-ed.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import django_filters
 from django import forms
@@ -27,8 +28,8 @@ from .models import (
     Vocabulary,
     name_search_query,
 )
-from .understanding import Need, Understood, understand
-from .where import Where, names_place, resolve
+from .understanding import Need, Understood, thesaurus, understand
+from .where import Where, close_place, names_place, resolve
 
 DEFAULT_RADIUS_KM = 10
 
@@ -116,7 +117,7 @@ class PlaceFilterForm(forms.Form):
         if (
             cleaned.get("tri") == "distance"
             and (cleaned.get("lat") is None or cleaned.get("lon") is None)
-            and not cleaned.get("ou")
+            and not (cleaned.get("ou") and cleaned.get("rayon"))
         ):
             self.add_error(
                 "tri",
@@ -162,7 +163,7 @@ class PlaceFilter(django_filters.FilterSet):
     rayon = django_filters.NumberFilter(
         label=_("Rayon (km)"),
         method=keep,
-        min_value=0.1,
+        min_value=Decimal("0.1"),  # the float 0.1 is above Decimal("0.1")
         max_value=200,
         widget=forms.NumberInput(
             attrs={
@@ -238,20 +239,40 @@ class PlaceFilter(django_filters.FilterSet):
         cleaned = getattr(self.form, "cleaned_data", {})
         text, where = cleaned.get("q") or "", cleaned.get("ou") or ""
         if text:
-            self.understood = understand(text, None if where else names_place)
+            self.understood = understand(
+                text,
+                None if where else names_place,
+                close_place=None if where else close_place,
+            )
             self.needs = need_conditions(self.understood.needs)
             where = where or self.understood.place
         if where:
-            self.where = resolve(where, around=cleaned.get("rayon") is not None)
+            # With a position too, the town is a condition and the position the
+            # centre: "around" the town only without one.
+            position = cleaned.get("lat") is not None and cleaned.get("lon") is not None
+            around = cleaned.get("rayon") is not None and not position
+            self.where = resolve(where, around=around)
+            if self.where.temporary and self.request is not None:
+                # A stopgap while the geocoder is down: not a page to keep
+                # (places.caching.cached_page).
+                self.request.search_transient = True
+            if self.where.unknown and not cleaned.get("ou"):
+                # Words of `q` that looked like a place but are none: words again.
+                self.understood = understand(text, None)
+                self.needs = need_conditions(self.understood.needs)
+                self.where = None
 
     def resolution_key(self) -> tuple:
         """What cached results of this search depend on beyond its parameters: the
-        point of a street address, which the geocoder may give only later."""
+        point of a street address, which the geocoder may give only later, and the
+        thesaurus that read the words."""
         self.understand()
-        where = self.where
+        where, key = self.where, ()
         if where and (where.address or where.problem):
-            return (("where", where.point, where.problem),)
-        return ()
+            key += (("where", where.point, where.problem),)
+        if self.understood:  # what the words mean may change with the thesaurus
+            key += (("needs", thesaurus().version),)
+        return key
 
     def filter_text(self, queryset, name, value):
         return queryset  # applied last, in `filter_queryset`
@@ -308,8 +329,10 @@ class PlaceFilter(django_filters.FilterSet):
             # whole search (not again for each facet count).
             needs = [condition for _need, condition in self.needs]
             if self.close_names is None and not needs and self.understood.all_words:
+                # Over every listed place whatever the other filters: the list,
+                # the map and its markers decide alike.
                 self.close_names = (
-                    queryset.relevant(self.understood, needs, close_names=False)
+                    self.queryset.relevant(self.understood, needs, close_names=False)
                     .order_by()
                     .values("pk")[:FEW_MATCHES]
                     .count()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,7 +32,12 @@ DOWN_FOR = 60  # after a failure, fall back at once for a minute
 
 
 class GeocoderUnavailable(Exception):
-    """The geocoder did not answer, or not in its protocol."""
+    """The geocoder did not answer, or not in its protocol, or it was asked too
+    much this minute."""
+
+
+class NoGeocoder(GeocoderUnavailable):
+    """No geocoder is configured (GEOCODER_URL is empty)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ def locate(text: str) -> Address | None:
     answer (then it is not asked again for a minute)."""
     url = settings.GEOCODER_URL
     if not url:
-        raise GeocoderUnavailable("GEOCODER_URL is not set")
+        raise NoGeocoder("GEOCODER_URL is not set")
     digest = hashlib.sha256(normalize_name(text).encode()).hexdigest()[:32]
     key, down = f"geocode:{digest}", f"geocoder-down:{url}"
     known = cache.get(key)
@@ -102,6 +108,16 @@ def locate(text: str) -> Address | None:
         return known or None
     if cache.get(down):
         raise GeocoderUnavailable("the geocoder failed less than a minute ago")
+    # Anyone can type addresses: a budget of new ones a minute, for the whole site,
+    # keeps the geocoder from refusing us (or being flooded through us).
+    budget = f"geocoder-budget:{int(time.time() // 60)}"
+    cache.add(budget, 0, 120)
+    try:
+        spent = cache.incr(budget)
+    except ValueError:  # expired between add and incr
+        spent = 1
+    if spent > settings.GEOCODER_PER_MINUTE:
+        raise GeocoderUnavailable("too many new addresses this minute")
     try:
         address = ask(url, text, settings.GEOCODER_TIMEOUT)
     except GeocoderUnavailable:

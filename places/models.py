@@ -384,15 +384,16 @@ class TerritoryManager(models.Manager):
         if len(wanted) < 3:
             return []
         sound = sound_key(wanted)
+        same_sound = Q(sound=sound) if sound else Q(pk__in=[])  # "!!!" sounds like Aix
         closeness = Greatest(
             TrigramSimilarity("search_name", wanted),
-            Case(When(sound=sound, then=Value(0.75)), default=Value(0.0)),
+            Case(When(same_sound, then=Value(0.75)), default=Value(0.0)),
             output_field=models.FloatField(),
         )
         weight = Log(10, Coalesce("population", 0) + 10.0) * 0.05
         return list(
             self.exclude(level=Territory.Level.EPCI)
-            .filter(Q(TrigramCloseTo(F("search_name"), Value(wanted))) | Q(sound=sound))
+            .filter(Q(TrigramCloseTo(F("search_name"), Value(wanted))) | same_sound)
             .annotate(closeness=closeness)
             .filter(closeness__gte=CLOSE_ENOUGH)
             .select_related("parent")

@@ -42,9 +42,17 @@ def understood(place_filter: PlaceFilter, options) -> list[Understood]:
     found = place_filter.understood
     if found is None:
         return []
+    by_need: dict = {}  # one chip a need, whatever words said it
+    for need, typed, span in found.needs:
+        by_need.setdefault(need, []).append((typed, span))
     items = [
-        Understood(need_label(need, options), typed, found.quoted(span), "need")
-        for need, typed, span in found.needs
+        Understood(
+            need_label(need, options),
+            " … ".join(typed for typed, _span in said),
+            found.quoted(*(span for _typed, span in said)),
+            "need",
+        )
+        for need, said in by_need.items()
     ]
     items += [
         Understood(correct, typed, found.quoted(span), "spelling")
@@ -122,19 +130,25 @@ def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, st
         wider["rayon"] = str(WIDER_KM)
         suggestions.append(
             (
-                _("Chercher à %(km)s km autour de %(town)s")
+                _("Chercher dans un rayon de %(km)s km (%(town)s et alentours)")
                 % {"km": WIDER_KM, "town": where.territory.name},
                 wider,
             )
         )
-    if params.get("q") and not (
-        place_filter.understood and place_filter.understood.needs
-    ):
+    found = place_filter.understood
+    if found and where and where.territory and not where.unknown:
+        everything = params.copy()  # every place of the town, the need aside
+        everything.pop("q", None)
+        everything["ou"] = params.get("ou") or str(where.territory)
+        suggestions.append(
+            (
+                _("Tous les lieux : %(town)s") % {"town": where.territory.name},
+                everything,
+            )
+        )
+    if params.get("q") and found and not found.needs and not found.place:
         fewer = params.copy()
         fewer.pop("q")
-        found = place_filter.understood
-        if found and found.place and not fewer.get("ou"):
-            fewer["ou"] = found.place
         suggestions.append((_("Sans les mots « %s »") % params["q"], fewer))
     for facet in FACETS:
         if params.get(facet.param):
@@ -161,3 +175,11 @@ def other_places(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple]
             params["q"] = found.without(found.place_span)
         links.append((other, "?" + params.urlencode()))
     return links
+
+
+def said(request: HttpRequest, place_filter: PlaceFilter, options) -> dict:
+    """What templates/places/includes/understood.html shows."""
+    return {
+        "understood": understood(place_filter, options),
+        "other_places": other_places(request, place_filter),
+    }

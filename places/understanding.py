@@ -46,6 +46,7 @@ ADDRESS = re.compile(
 )
 NUMBERED_ADDRESS = re.compile(rf"^\d+\s*(?:bis|ter|b|t)?\s+(?:{STREET_WORDS})\s+\S")
 MAX_PLACE_TOKENS = 6
+DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")  # last word only
 ARTICLES = {"le", "la", "les", "l"}  # "Le Mans", "La Rochelle", "L'Isle-Adam"
 
 
@@ -78,12 +79,20 @@ class Thesaurus:
     stopwords: frozenset[str]
     phrases: dict[tuple[str, ...], Need]
     spellings: dict[str, str]
+    not_places: frozenset[str] = frozenset()
     longest: int = 1
 
     @classmethod
     def read(cls, path: Path = NEEDS_FILE) -> "Thesaurus":
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        unknown = set(data) - {"version", "reviewed", "stopwords", "spellings", "needs"}
+        unknown = set(data) - {
+            "version",
+            "reviewed",
+            "stopwords",
+            "not_places",
+            "spellings",
+            "needs",
+        }
         if unknown:
             raise ThesaurusError(f"{path.name}: unknown keys {sorted(unknown)}")
         stopwords = frozenset(word_key(str(w)) for w in data.get("stopwords") or [])
@@ -95,6 +104,9 @@ class Thesaurus:
                 word_key(str(k)): str(v)
                 for k, v in (data.get("spellings") or {}).items()
             },
+            not_places=frozenset(
+                word_key(str(w)) for w in data.get("not_places") or []
+            ),
         )
         for n, entry in enumerate(data.get("needs") or [], start=1):
             thesaurus.add(entry, f"{path.name}, need {n}")
@@ -163,10 +175,12 @@ class Understood:
     # (as typed, as searched, span): misspellings of words places' names use
     corrections: list[tuple[str, str, tuple[int, int]]] = field(default_factory=list)
 
-    def quoted(self, span: tuple[int, int]) -> str:
-        """The query with the text of `span` quoted: taken literally next time."""
-        start, end = span
-        return f'{self.text[:start]}"{self.text[start:end]}"{self.text[end:]}'.strip()
+    def quoted(self, *spans: tuple[int, int]) -> str:
+        """The query with the text of `spans` quoted: taken literally next time."""
+        text = self.text
+        for start, end in sorted(spans, reverse=True):
+            text = f'{text[:start]}"{text[start:end]}"{text[end:]}'
+        return text.strip()
 
     def without(self, span: tuple[int, int]) -> str:
         """The query without the text of `span`."""
@@ -189,13 +203,19 @@ def understand(
     text: str,
     names_place: Callable[[list[str]], str | None] | None = None,
     words: Thesaurus | None = None,
+    close_place: Callable[[str], bool] | None = None,
 ) -> Understood:
-    """Split `text` into needs, a place (when `names_place` recognises one of the
-    candidate spans it is given, best first) and the remaining words."""
+    """Split `text` into needs, a place and the remaining words. `names_place` is
+    given candidate spans, best first, and returns the first that names a place
+    exactly; `close_place` says whether the last words are a misspelt town."""
     words = words or thesaurus()
     result = Understood(text=text)
     tokens = tokenize(text, words.stopwords)
-    content = [t for t in tokens if not t.stop and not t.quoted]
+    found = None
+    if names_place:  # "Cours-la-Ville", "Salles-sur-Mer": a town before its words
+        found = hyphenated_place(text, tokens, names_place)
+        mark(tokens, found, "place")
+    content = [t for t in tokens if not t.stop and not t.quoted and not t.used]
     i = 0
     while i < len(content):
         for n in range(min(words.longest, len(content) - i), 0, -1):
@@ -211,14 +231,12 @@ def understand(
                 break
         else:
             i += 1
-    if names_place:
-        found = find_place(text, tokens, names_place)
-        if found:
-            result.place_span = found
-            result.place = text[found[0] : found[1]]
-            for t in tokens:
-                if found[0] <= t.start < found[1]:
-                    t.used = "place"
+    if names_place and not found:
+        found = find_place(text, tokens, names_place, words.not_places, close_place)
+        mark(tokens, found, "place")
+    if found:
+        result.place_span = found
+        result.place = text[found[0] : found[1]]
     remaining, named = [], []
     for t in tokens:
         if t.used == "place" or t.stop or t.quoted:
@@ -229,7 +247,7 @@ def understand(
         named.append(correct or t.text)
         if not t.used:
             remaining.append(correct or t.text)
-    phrases = [m[0] for m in QUOTED.finditer(text)]
+    phrases = [m[0] for m in QUOTED.finditer(text) if m[0].strip('"').strip()]
     closed = [p if p.endswith('"') and len(p) > 1 else p + '"' for p in phrases]
     result.words = " ".join(remaining + closed)
     result.name_words = " ".join(named)
@@ -237,16 +255,50 @@ def understand(
     return result
 
 
+def mark(tokens: list[Token], span: tuple[int, int] | None, use: str) -> None:
+    for t in tokens:
+        if span and span[0] <= t.start < span[1]:
+            t.used = use
+
+
+IN_PARENTHESES = re.compile(r"\s*\((?:[0-9]{2,3}|2[AaBb])\)")
+HYPHENATED = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*-[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+def hyphenated_place(text, tokens, names_place) -> tuple[int, int] | None:
+    groups = []
+    for m in HYPHENATED.finditer(text):
+        if any(t.quoted for t in tokens if m.start() <= t.start < m.end()):
+            continue
+        after = IN_PARENTHESES.match(text, m.end())  # "Saint-Denis (93)"
+        groups.append((m.start(), after.end() if after else m.end()))
+    if not groups:
+        return None
+    named = names_place([text[s:e] for s, e in groups])
+    return next((s, e) for s, e in groups if text[s:e] == named) if named else None
+
+
 def contiguous(tokens: list[Token], run: list[Token]) -> bool:
     first, last = tokens.index(run[0]), tokens.index(run[-1])
     return all(t.stop and not t.used for t in tokens[first : last + 1] if t not in run)
 
 
+def ordinary(token: Token, not_places: frozenset[str]) -> bool:
+    """An ordinary word that is also a place's name ("mer", "nord"), typed as a word:
+    with a capital ("Nord", "Mer") it may be the place."""
+    return token.key in not_places and not token.text[:1].isupper()
+
+
 def find_place(
-    text: str, tokens: list[Token], names_place: Callable[[list[str]], str | None]
+    text: str,
+    tokens: list[Token],
+    names_place: Callable[[list[str]], str | None],
+    not_places: frozenset[str] = frozenset(),
+    close_place: Callable[[str], bool] | None = None,
 ) -> tuple[int, int] | None:
     """The span of `text` that names a place: a street address, a postal code, or a
-    run of words a territory is named (the last words first: "smartphone Rennes")."""
+    run of words a territory is named (the last words first: "smartphone Rennes"),
+    or else the last words when `close_place` takes them for a misspelt town."""
     runs: list[list[Token]] = [[]]
     for t in tokens:
         if t.used or t.quoted:
@@ -255,28 +307,47 @@ def find_place(
         else:
             runs[-1].append(t)
     runs = [run for run in runs if run]
+    last = tokens[-1] if tokens else None
     spans: list[tuple[int, int]] = []
     for run in reversed(runs):
         for t in run:  # a street address runs to the end of its words
-            rest = text[t.start : run[-1].end]
-            if NUMBERED_ADDRESS.match(normalize_name(rest)):
-                return (t.start, run[-1].end)
-        for t in run:
-            if POSTAL_CODE.match(t.text):
-                return (t.start, t.end)
+            if NUMBERED_ADDRESS.match(normalize_name(text[t.start : run[-1].end])):
+                spans.append((t.start, run[-1].end))
+                break
+        spans += [(t.start, t.end) for t in run if POSTAL_CODE.match(t.text)]
         for size in range(min(MAX_PLACE_TOKENS, len(run)), 0, -1):
             for start in (len(run) - size, 0):
                 chosen = run[start : start + size]
-                if (chosen[0].stop and chosen[0].key not in ARTICLES) or chosen[
-                    -1
-                ].stop:
+                first, end = chosen[0], chosen[-1]
+                if (first.stop and first.key not in ARTICLES) or end.stop:
                     continue
-                if size == 1 and len(chosen[0].key) < 3:
+                if size == 1 and (
+                    ordinary(first, not_places)
+                    or len(first.key) < 3
+                    and not (first is last and DEPARTEMENT_CODE.match(first.text))
+                ):
                     continue
-                span = (chosen[0].start, chosen[-1].end)
+                stop = end.end
+                if text[stop : stop + 1] == ")" and "(" in text[first.start : stop]:
+                    stop += 1  # "Saint-Denis (93)"
+                span = (first.start, stop)
                 if span not in spans:
                     spans.append(span)
-    if not spans:
-        return None
-    named = names_place([text[s:e] for s, e in spans])
-    return next((s, e) for s, e in spans if text[s:e] == named) if named else None
+    named = names_place([text[s:e] for s, e in spans]) if spans else None
+    if named:
+        return next((s, e) for s, e in spans if text[s:e] == named)
+    if close_place and runs and runs[-1][-1] is last:
+        run = runs[-1]
+        for size in (2, 1):
+            chosen = run[-size:]
+            if (
+                len(chosen) == size
+                and not any(t.stop for t in chosen)
+                and not (size == 1 and ordinary(chosen[0], not_places))
+            ):
+                span = (chosen[0].start, chosen[-1].end)
+                if len(text[span[0] : span[1]]) >= 4 and close_place(
+                    text[span[0] : span[1]]
+                ):
+                    return span
+    return None

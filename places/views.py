@@ -57,7 +57,7 @@ def public_page(view):
 
 
 def filtered_places(request: HttpRequest) -> PlaceFilter:
-    return PlaceFilter(request.GET, queryset=Place.objects.published())
+    return PlaceFilter(request.GET, queryset=Place.objects.published(), request=request)
 
 
 @require_safe
@@ -120,7 +120,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
     empty = not paginator.count
     open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
-    response = render(
+    return render(
         request,
         "places/place_list.html",
         {
@@ -128,16 +128,13 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "results_html": results_html,
             "filters_html": filters_html,
-            "understood": search_help.understood(place_filter, options()),
-            "other_places": search_help.other_places(request, place_filter),
+            **search_help.said(request, place_filter, options()),
             "active_filters": active_filters(request),
             "widen": search_help.widen(request, place_filter) if empty else [],
             "around": search_help.around_few(place_filter, paginator.count),
             "opening_soon": search_help.opening_soon(place_filter) if open_now else [],
         },
     )
-    response.transient = bool(place_filter.where and place_filter.where.temporary)
-    return response
 
 
 def active_filters(request: HttpRequest) -> int:
@@ -356,6 +353,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": place_filter,
         "facets": [] if embed else facet_choices(place_filter, facet_options()),
+        **search_help.said(request, place_filter, facet_options()),
         "bounds": cached(
             "map-bounds", key, lambda: maps.bounds(place_filter.qs), version
         ),

@@ -10,23 +10,28 @@ others are nearly as close). With a radius, a commune is searched around its cen
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from . import geocoding
 from .models import (
+    IN_DEPARTEMENT,
+    ORDINAL,
     POSTAL_CODE_PATTERN,
     Territory,
     normalize_name,
     postal_code_condition,
     territory_condition,
 )
-from .understanding import ADDRESS, TOKEN
+from .understanding import ADDRESS, DEPARTEMENT_CODE, NUMBERED_ADDRESS, TOKEN
 
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 TOWN_LEVELS = (Territory.Level.COMMUNE, Territory.Level.ARRONDISSEMENT)
 SURE_MARGIN = 0.15  # a corrected name this far ahead of the next is not questioned
-SHORT_TOWN = 10_000  # an exact namesake this small may not be what was meant…
+SMALL_WORD_TOWN = 2_000  # a one-word town typed in `q`: at least this many people
+CLOSE_IN_QUERY = 0.5  # a misspelt town in `q` must be this close…
+CLOSE_TOWN = 5_000  # …and this large
+SHORT_TOWN = 20_000  # an exact namesake this small may not be what was meant…
 LARGER = 10  # …when a town this many times more populous starts with its name
 
 
@@ -41,6 +46,7 @@ class Where:
     address: str = ""  # the geocoder's label for a street address
     problem: str = ""  # why an address is searched in its commune only
     temporary: bool = False  # the geocoder did not answer: ask again later
+    radius_ignored: bool = False  # a radius around a département or a région
 
     @property
     def unknown(self) -> bool:
@@ -48,30 +54,66 @@ class Where:
 
 
 def resolve(text: str, around: bool = False) -> Where:
-    """What `text` names. `around`: a radius was given, so a town is searched around
-    its centre rather than within its boundaries."""
+    """What `text` names. `around`: a radius was given (and no position), so a town
+    is searched around its centre rather than within its boundaries."""
     text = text.strip()
-    is_address = ADDRESS.match(normalize_name(text))
+    plain = normalize_name(text)
+    # "Ruelle-sur-Touvre" starts like a street: a territory's exact name wins.
+    is_address = NUMBERED_ADDRESS.match(plain) or (
+        ADDRESS.match(plain) and not Territory.objects.candidates(text)
+    )
     where = street_address(text) if is_address else named(text)
     if around and where.point is None and where.territory is not None:
-        centre = where.territory.centre
-        if centre is not None and where.territory.level in TOWN_LEVELS:
-            where.point, where.condition = (centre.x, centre.y), None
+        centre = town_centre(where.territory)
+        if centre is None:
+            where.radius_ignored = True
+        else:
+            where.point, where.condition = centre, None
     return where
+
+
+def town_centre(territory: Territory) -> tuple[float, float] | None:
+    """Where a radius around `territory` is measured from: a town's centre; for a
+    département that is also a town (Paris), that town's."""
+    if territory.level not in TOWN_LEVELS:
+        territory = (
+            Territory.objects.filter(
+                level=Territory.Level.COMMUNE,
+                search_name=territory.search_name,
+                departement_code=territory.departement_code,
+                centre__isnull=False,
+            ).first()
+            or territory
+        )
+    if territory.level not in TOWN_LEVELS or territory.centre is None:
+        return None
+    return territory.centre.x, territory.centre.y
 
 
 def named(text: str) -> Where:
     where = Where(typed=text)
     if POSTAL_CODE.match(text):
         # Five digits: a postal code, or else a commune's INSEE code ("35238").
-        communes = Territory.objects.filter(postal_codes__contains=[text])
-        first = communes.filter(level__in=TOWN_LEVELS).order_by("-population").first()
+        # The smallest territory that has it names it on the page and centres a
+        # radius: Marseille 8e for 13008, not Marseille.
+        first = (
+            Territory.objects.filter(
+                postal_codes__contains=[text], level__in=TOWN_LEVELS
+            )
+            .annotate(
+                finest=Case(
+                    When(level=Territory.Level.ARRONDISSEMENT, then=Value(0)),
+                    default=Value(1),
+                )
+            )
+            .order_by("finest", "-population")
+            .first()
+        )
         if first is None:
             commune = Territory.objects.filter(level__in=TOWN_LEVELS, code=text).first()
             if commune:
                 where.territory, where.condition = commune, territory_condition(commune)
             return where
-        # Its largest commune names it on the page, and centres a radius.
         where.territory, where.condition = first, postal_code_condition(text)
         return where
     found = Territory.objects.candidates(text)
@@ -111,6 +153,12 @@ def street_address(text: str) -> Where:
     commune it names (its postal code, or its last words), saying why."""
     try:
         address = geocoding.locate(text)
+    except geocoding.NoGeocoder:
+        address, temporary = None, False
+        problem = _(
+            "La localisation des adresses n’est pas disponible ici : voici les lieux "
+            "de la commune."
+        )
     except geocoding.GeocoderUnavailable:
         address, temporary = None, True
         problem = _(
@@ -154,28 +202,52 @@ def commune_of(text: str) -> Where:
 
 
 def names_place(texts: list[str]) -> str | None:
-    """The first of `texts` that names a place exactly (a territory, a postal code
-    of a commune, or a street address), for `understanding.understand`."""
-    from .understanding import NUMBERED_ADDRESS
-
-    wanted = {}
+    """The first of `texts` that names a place exactly, for `understand`: a street
+    address with its commune, a postal code of a commune, a département code, a
+    territory's name ("Lyon 3e", "Saint-Denis (93)"). A single word names only a
+    commune of SMALL_WORD_TOWN people or more ("école" is not École, Savoie)."""
+    wanted: dict[str, str] = {}
     for text in texts:
-        if NUMBERED_ADDRESS.match(normalize_name(text)):
-            return text
+        plain = normalize_name(text)
+        if NUMBERED_ADDRESS.match(plain):
+            if not commune_of(text).unknown:
+                return text
+            continue
         if POSTAL_CODE.match(text):
             if Territory.objects.filter(postal_codes__contains=[text]).exists():
                 return text
             continue
-        wanted.setdefault(normalize_name(text), text)
+        if DEPARTEMENT_CODE.match(text) or IN_DEPARTEMENT.match(text):
+            if Territory.objects.candidates(text):
+                return text
+            continue
+        wanted.setdefault(ORDINAL.sub(r"\1", plain), text)
     if not wanted:
         return None
     names = list(wanted)
     known = set()
-    for name, aliases in (
+    rows = (
         Territory.objects.filter(Q(search_name__in=names) | Q(aliases__overlap=names))
         .exclude(level=Territory.Level.EPCI)
-        .values_list("search_name", "aliases")
-    ):
-        known.add(name)
-        known.update(aliases)
+        .values_list("search_name", "aliases", "level", "population")
+    )
+    for name, aliases, level, population in rows:
+        for each in [name, *aliases]:
+            if (
+                " " in each
+                or level not in TOWN_LEVELS
+                or ((population or 0) >= SMALL_WORD_TOWN)
+            ):
+                known.add(each)
     return next((wanted[name] for name in names if name in known), None)
+
+
+def close_place(text: str) -> bool:
+    """Whether the last words of a query are surely a misspelt town of some size
+    ("médiathèque Bordo"): close in spelling or sound, and clearly the likeliest."""
+    found = Territory.objects.closest(text, limit=2)
+    return bool(found) and (
+        found[0].closeness >= CLOSE_IN_QUERY
+        and (found[0].population or 0) >= CLOSE_TOWN
+        and (len(found) == 1 or found[0].score - found[1].score >= SURE_MARGIN)
+    )

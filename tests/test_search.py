@@ -217,7 +217,7 @@ def test_few_results_are_completed_by_the_nearest_places(client, places):
         centre="POINT(-1.72 48.05)"
     )
     content = client.get("/lieux/?ou=Bruz").content.decode()  # Bruz, 8 km from Rennes
-    assert "Les lieux les plus proches de Bruz pour cette recherche" in content
+    assert "Les plus proches pour cette recherche (Bruz et alentours)" in content
     assert "Médiathèque des Champs Libres" in content
     assert "Cyber-base de Bellevue" not in content  # Brest is too far
 

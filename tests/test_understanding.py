@@ -57,14 +57,18 @@ def test_every_code_of_the_thesaurus_exists_in_the_reference_data():
     assert used and used <= known, used - known
 
 
-def test_no_single_word_need_is_also_a_town_people_would_mean():
-    """A need word that is also a commune's name would never be read as the town:
-    none of the thesaurus' one-word phrases names a commune of more than 2,000."""
-    words = [key[0] for key in Thesaurus.read().phrases if len(key) == 1]
-    towns = Territory.objects.filter(
-        level="commune", search_name__in=words, population__gt=2000
-    )
-    assert not towns.exists(), list(towns)
+def test_no_need_is_also_a_town_people_would_mean():
+    """A need phrase that is also a town's name (as matched: accents, case, plurals
+    and stopwords aside) would hide the town: none names a commune of more than
+    2,000 people ("ARE" once hid Arès, "salle" Salles)."""
+    thesaurus = Thesaurus.read()
+    towns = {}
+    for name in Territory.objects.filter(
+        level="commune", population__gt=2000
+    ).values_list("name", flat=True):
+        towns.setdefault(thesaurus.key(name), name)
+    clashes = {towns[key] for key in thesaurus.phrases if key in towns}
+    assert clashes == set(), clashes
 
 
 @pytest.mark.parametrize(
@@ -358,3 +362,111 @@ def test_labels_and_equipment_are_words_of_a_place_however_it_was_written(tmp_pa
     # An edit in the admin's way (the links changed) keeps it so.
     place.labels.clear()
     assert results("q=%22fabriques de territoire%22") == []
+
+
+# --- What the review of the change found (each failed before its fix)
+
+
+@pytest.mark.parametrize(
+    "text, place",
+    [
+        ("médiathèque Bordo", "Bordo"),  # a misspelt town at the end
+        ("wifi Marseile", "Marseile"),
+        ("wifi Arès", "Arès"),  # not "ARE", allocation chômage
+        ("médiathèque Salles", "Salles"),  # not « Salle de réunion »
+        ("mairie Cours-la-Ville", "Cours-la-Ville"),  # not « cours » + Villé
+        ("wifi Saint-Denis (93)", "Saint-Denis (93)"),
+        ("wifi Lyon 3e", "Lyon 3e"),
+        ("ordinateur 35", "35"),
+        ("wifi Nord", "Nord"),  # a capital: the département
+    ],
+)
+def test_places_typed_in_the_what_box(text, place):
+    from places.where import close_place
+
+    assert understand(text, names_place, close_place=close_place).place == place
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "école numérique",  # École (Savoie), 270 people
+        "mairie de ma ville",
+        "atelier numérique bord de mer",  # Mer (Loir-et-Cher), typed as a word
+        "bus france services",
+        "ordinateur 12345",  # no such postal code
+        "cyber base Trifouillis",
+    ],
+)
+def test_ordinary_words_are_not_places(text):
+    from places.where import close_place
+
+    assert understand(text, names_place, close_place=close_place).place == ""
+
+
+def test_a_position_does_not_drop_the_town(rennes_places):
+    # "Autour de moi" leaves lat/lon in the form; then a town is typed.
+    assert results("ou=Rennes&rayon=5&lat=43.3&lon=5.4") == []
+    assert results("q=smartphone+Rennes&lat=43.3&lon=5.4&rayon=5") == []
+
+
+def test_a_radius_needs_a_town_or_it_is_said(client, rennes_places):
+    Territory.objects.filter(level="commune", code="75056").update(
+        centre="POINT(2.3469 48.8589)"
+    )
+    PlaceFactory(
+        name="Près de l'Hôtel de Ville",
+        commune=commune("75104"),
+        location=Point(2.352, 48.857),
+    )
+    place_filter = PlaceFilter(
+        QueryDict("ou=Paris&rayon=3"), queryset=Place.objects.published()
+    )
+    assert place_filter.point == (2.3469, 48.8589)  # the city's, not the département's
+    html = page(client, "/lieux/?ou=Bretagne&rayon=5")
+    assert (
+        "Le rayon s’applique autour d’une commune"
+        in html.select_one(".notice--warning").get_text()
+    )
+    response = client.get("/api/v1/lieux/", {"ou": "Bretagne", "rayon": "5"})
+    assert response.status_code == 400 and "rayon" in response.json()
+    assert (
+        client.get("/api/v1/lieux/", {"q": "wifi Rennes", "rayon": "5"}).status_code
+        == 200
+    )
+
+
+def test_a_postal_code_is_its_arrondissement():
+    assert resolve("13008").territory.code == "13208"
+    assert resolve("75015", around=True).territory.code == "75115"
+
+
+def test_a_large_town_beats_a_middling_namesake():
+    assert resolve("Clermont").territory.code == "63113"
+
+
+def test_punctuation_or_numbers_are_no_town(client):
+    for typed in ["!!!", "1234", "(75)", "123456"]:
+        assert resolve(typed).unknown, typed
+    assert client.get("/api/v1/lieux/", {"ou": "1234"}).status_code == 400
+
+
+def test_a_need_said_twice_is_one_chip(client, rennes_places):
+    html = page(
+        client, "/lieux/?q=cours+d%27informatique+pour+d%C3%A9butant+%C3%A0+Rennes"
+    )
+    needs = html.select(".chip--need")
+    assert len(needs) == 1
+    assert needs[0].select_one("a")["href"].count("%22") == 4  # both phrases quoted
+
+
+def test_the_map_says_what_it_understood(client, rennes_places):
+    html = page(client, "/carte/?ou=Renne")
+    assert "« Renne » comme Rennes (35)" in html.select_one(".notice").get_text()
+
+
+def test_the_smallest_radius_is_accepted(rennes_places):
+    place_filter = PlaceFilter(
+        QueryDict("lat=48.11&lon=-1.68&rayon=0.1"), queryset=Place.objects.published()
+    )
+    assert place_filter.is_valid(), place_filter.errors
