@@ -20,7 +20,7 @@ test: install db lint check-migrations
 
 # The full property-based run (not part of `make test` nor CI): 1,000 generated
 # requests per public endpoint, none may give a server error, and 1,000 per API
-# operation from its OpenAPI description (Schemathesis). About 4 minutes here.
+# operation from its OpenAPI description (Schemathesis). About 5 minutes here.
 fuzz: install db
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_robustness.py tests/test_api_fuzz.py
 
