@@ -199,6 +199,14 @@ def filtered(request) -> QuerySet:
             }
         )
     places = place_filter.qs.order_by()
+    if place_filter.where_unknown:
+        refuse(
+            "ou",
+            _(
+                "Territoire inconnu : ni commune, ni code postal, ni département, "
+                "ni région."
+            ),
+        )
     if params.get("rayon") and place_filter.point is None:
         refuse(
             "rayon",
@@ -206,14 +214,6 @@ def filtered(request) -> QuerySet:
                 "Le rayon s’entend autour d’un point (lat et lon), d’une commune ou "
                 "d’une adresse (dans ou, ou tapée dans q) ; pas d’un département ni "
                 "d’une région."
-            ),
-        )
-    if place_filter.where_unknown:
-        refuse(
-            "ou",
-            _(
-                "Territoire inconnu : ni commune, ni code postal, ni département, "
-                "ni région."
             ),
         )
     if not sync:

@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from epn_directory.replicas import read_alias, read_connection
 
+from .understanding import thesaurus
+
 T = TypeVar("T")
 
 
@@ -126,7 +128,12 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         ):
             return view(request, *args, **kwargs)
         version = recent_data_version(settings.PAGE_VERSION_SECONDS)
-        key = (request.build_absolute_uri(), open_now_slot(version))
+        # The thesaurus reads `q` (places/understanding.py): a new one, new pages.
+        key = (
+            request.build_absolute_uri(),
+            open_now_slot(version),
+            thesaurus().version,
+        )
         digest = hashlib.sha1(repr(key).encode()).hexdigest()
         name = f"page:{version}:{digest}"
         # The response itself is kept, as Django's own cache_page does: headers and

@@ -247,11 +247,9 @@ class PlaceFilter(django_filters.FilterSet):
             self.needs = need_conditions(self.understood.needs)
             where = where or self.understood.place
         if where:
-            # With a position too, the town is a condition and the position the
-            # centre: "around" the town only without one.
-            position = cleaned.get("lat") is not None and cleaned.get("lon") is not None
-            around = cleaned.get("rayon") is not None and not position
-            self.where = resolve(where, around=around)
+            # A town typed wins over a position (one left by « Autour de moi »
+            # in the form's hidden fields): the search is about that town.
+            self.where = resolve(where, around=cleaned.get("rayon") is not None)
             if self.where.temporary and self.request is not None:
                 # A stopgap while the geocoder is down: not a page to keep
                 # (places.caching.cached_page).
@@ -297,13 +295,25 @@ class PlaceFilter(django_filters.FilterSet):
 
     @property
     def point(self) -> tuple[float, float] | None:
-        """Where distances are measured from: the position given, or the address or
-        the town centre `ou` names with a radius."""
+        """Where distances are measured from: the address or the town centre that
+        `ou` (or `q`) names with a radius, or else the position given."""
+        self.understand()
+        if self.where is not None and not self.where.unknown:
+            return self.where.point
         data = getattr(self.form, "cleaned_data", {})
         if data.get("lat") is not None and data.get("lon") is not None:
             return float(data["lon"]), float(data["lat"])
-        self.understand()
-        return self.where.point if self.where else None
+        return None
+
+    @property
+    def position_ignored(self) -> bool:
+        """A position was given, and a town or an address too: the town wins."""
+        data = getattr(self.form, "cleaned_data", {})
+        return (
+            data.get("lat") is not None
+            and self.where is not None
+            and not self.where.unknown
+        )
 
     def filter_queryset(self, queryset: QuerySet, without: str = "") -> QuerySet:
         """Apply the valid parameters (all but `without`, for facet counts)."""

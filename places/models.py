@@ -360,15 +360,18 @@ class TerritoryManager(models.Manager):
         if match:
             text = match["name"]
             queryset = queryset.filter(departement_code=match["code"].upper())
-        wanted = ORDINAL.sub(r"\1", normalize_name(text))  # "lyon 3e" → "lyon 3"
+        plain = normalize_name(text)
+        wanted = ORDINAL.sub(r"\1", plain)  # "lyon 3e" → "lyon 3"
         if not wanted:
             return []
+        # The full name as well: "Paris 1er Arrondissement (75)", as pages write it.
+        names = list({wanted, plain})
         rank = Case(
             *(When(level=level, then=Value(n)) for level, n in LEVEL_RANK.items()),
             output_field=models.IntegerField(),
         )
         found = list(
-            queryset.filter(Q(search_name=wanted) | Q(aliases__contains=[wanted]))
+            queryset.filter(Q(search_name__in=names) | Q(aliases__overlap=names))
             .select_related("parent")
             .annotate(rank=rank)
             .order_by("rank", F("population").desc(nulls_last=True))[:limit]

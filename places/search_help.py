@@ -117,7 +117,7 @@ def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, st
         radius = float(cleaned.get("rayon") or DEFAULT_RADIUS_KM)
         if radius < 200:
             wider = params.copy()
-            wider["rayon"] = str(min(int(radius * 3), 200))
+            wider["rayon"] = str(min(max(int(radius * 3), 1), 200))
             suggestions.append(
                 (_("Chercher dans un rayon de %s km") % wider["rayon"], wider)
             )

@@ -46,7 +46,6 @@ ADDRESS = re.compile(
 )
 NUMBERED_ADDRESS = re.compile(rf"^\d+\s*(?:bis|ter|b|t)?\s+(?:{STREET_WORDS})\s+\S")
 MAX_PLACE_TOKENS = 6
-DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AaBb]|97[0-9])$")  # last word only
 ARTICLES = {"le", "la", "les", "l"}  # "Le Mans", "La Rochelle", "L'Isle-Adam"
 
 
@@ -321,11 +320,7 @@ def find_place(
                 first, end = chosen[0], chosen[-1]
                 if (first.stop and first.key not in ARTICLES) or end.stop:
                     continue
-                if size == 1 and (
-                    ordinary(first, not_places)
-                    or len(first.key) < 3
-                    and not (first is last and DEPARTEMENT_CODE.match(first.text))
-                ):
+                if size == 1 and (ordinary(first, not_places) or len(first.key) < 3):
                     continue
                 stop = end.end
                 if text[stop : stop + 1] == ")" and "(" in text[first.start : stop]:

@@ -23,7 +23,7 @@ from .models import (
     postal_code_condition,
     territory_condition,
 )
-from .understanding import ADDRESS, DEPARTEMENT_CODE, NUMBERED_ADDRESS, TOKEN
+from .understanding import ADDRESS, NUMBERED_ADDRESS, TOKEN
 
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 TOWN_LEVELS = (Territory.Level.COMMUNE, Territory.Level.ARRONDISSEMENT)
@@ -202,49 +202,46 @@ def commune_of(text: str) -> Where:
 
 
 def names_place(texts: list[str]) -> str | None:
-    """The first of `texts` that names a place exactly, for `understand`: a street
-    address with its commune, a postal code of a commune, a département code, a
-    territory's name ("Lyon 3e", "Saint-Denis (93)"). A single word names only a
-    commune of SMALL_WORD_TOWN people or more ("école" is not École, Savoie)."""
-    wanted: dict[str, str] = {}
-    for text in texts:
-        plain = normalize_name(text)
-        if NUMBERED_ADDRESS.match(plain):
-            if not commune_of(text).unknown:
-                return text
-            continue
-        if POSTAL_CODE.match(text):
-            if Territory.objects.filter(postal_codes__contains=[text]).exists():
-                return text
-            continue
-        if DEPARTEMENT_CODE.match(text) or IN_DEPARTEMENT.match(text):
-            if Territory.objects.candidates(text):
-                return text
-            continue
-        wanted.setdefault(ORDINAL.sub(r"\1", plain), text)
-    if not wanted:
-        return None
-    names = list(wanted)
-    known = set()
+    """The first of `texts` (best first) that names a place exactly, for
+    `understand`: a street address with its commune, a postal code of a commune, a
+    territory's name ("Lyon 3e", "Paris 15", "Saint-Denis (93)"). A single word typed
+    in lower case names only the current name of a commune of SMALL_WORD_TOWN people
+    or more ("école" is not École, Savoie; "Lourmarin", with its capital, is)."""
+    plain = {text: ORDINAL.sub(r"\1", normalize_name(text)) for text in texts}
+    names = sorted(set(plain.values()))
+    known: dict[str, bool] = {}  # name → whether a lower-case single word may mean it
     rows = (
         Territory.objects.filter(Q(search_name__in=names) | Q(aliases__overlap=names))
         .exclude(level=Territory.Level.EPCI)
         .values_list("search_name", "aliases", "level", "population")
     )
     for name, aliases, level, population in rows:
-        for each in [name, *aliases]:
-            if (
-                " " in each
-                or level not in TOWN_LEVELS
-                or ((population or 0) >= SMALL_WORD_TOWN)
-            ):
-                known.add(each)
-    return next((wanted[name] for name in names if name in known), None)
+        large = level not in TOWN_LEVELS or (population or 0) >= SMALL_WORD_TOWN
+        known[name] = known.get(name, False) or large
+        for alias in aliases:  # former communes: small, as far as we know
+            known.setdefault(alias, False)
+    for text in texts:
+        name = plain[text]
+        if NUMBERED_ADDRESS.match(name):
+            if not commune_of(text).unknown:
+                return text
+        elif POSTAL_CODE.match(text):
+            if Territory.objects.filter(postal_codes__contains=[text]).exists():
+                return text
+        elif IN_DEPARTEMENT.match(text):
+            if Territory.objects.candidates(text):
+                return text
+        elif name in known and (" " in name or known[name] or text[:1].isupper()):
+            return text
+    return None
 
 
 def close_place(text: str) -> bool:
     """Whether the last words of a query are surely a misspelt town of some size
-    ("médiathèque Bordo"): close in spelling or sound, and clearly the likeliest."""
+    ("médiathèque Bordo"): written with capitals, close in spelling or sound, and
+    clearly the likeliest ("espace public" is not Publier)."""
+    if not all(word[:1].isupper() for word in text.split()):
+        return False  # a guess only for what is written like a name: "Bordo"
     found = Territory.objects.closest(text, limit=2)
     return bool(found) and (
         found[0].closeness >= CLOSE_IN_QUERY

@@ -59,12 +59,13 @@ def test_every_code_of_the_thesaurus_exists_in_the_reference_data():
 
 def test_no_need_is_also_a_town_people_would_mean():
     """A need phrase that is also a town's name (as matched: accents, case, plurals
-    and stopwords aside) would hide the town: none names a commune of more than
-    2,000 people ("ARE" once hid Arès, "salle" Salles)."""
+    and stopwords aside) would hide the town in the "what" box: none names a commune
+    of more than 10,000 people ("salle" once hid Salles; "santé" and Santes, 5,700
+    people, is a choice: the town can be typed in « Où ? »)."""
     thesaurus = Thesaurus.read()
     towns = {}
     for name in Territory.objects.filter(
-        level="commune", population__gt=2000
+        level="commune", population__gt=10000
     ).values_list("name", flat=True):
         towns.setdefault(thesaurus.key(name), name)
     clashes = {towns[key] for key in thesaurus.phrases if key in towns}
@@ -377,8 +378,9 @@ def test_labels_and_equipment_are_words_of_a_place_however_it_was_written(tmp_pa
         ("mairie Cours-la-Ville", "Cours-la-Ville"),  # not « cours » + Villé
         ("wifi Saint-Denis (93)", "Saint-Denis (93)"),
         ("wifi Lyon 3e", "Lyon 3e"),
-        ("ordinateur 35", "35"),
+        ("emploi Paris 15", "Paris 15"),
         ("wifi Nord", "Nord"),  # a capital: the département
+        ("emploi Lourmarin", "Lourmarin"),  # 1,100 people, but written as a name
     ],
 )
 def test_places_typed_in_the_what_box(text, place):
@@ -396,6 +398,12 @@ def test_places_typed_in_the_what_box(text, place):
         "bus france services",
         "ordinateur 12345",  # no such postal code
         "cyber base Trifouillis",
+        "windows 10",  # not the Aube
+        "jeunes 16 25",
+        "espace public",  # not Publier
+        "agence",  # not Agen
+        "atelier vélo",  # not Velaux
+        "aide champs",  # a former commune, in lower case
     ],
 )
 def test_ordinary_words_are_not_places(text):
@@ -404,10 +412,15 @@ def test_ordinary_words_are_not_places(text):
     assert understand(text, names_place, close_place=close_place).place == ""
 
 
-def test_a_position_does_not_drop_the_town(rennes_places):
+def test_a_town_typed_wins_over_a_position(client, rennes_places):
     # "Autour de moi" leaves lat/lon in the form; then a town is typed.
-    assert results("ou=Rennes&rayon=5&lat=43.3&lon=5.4") == []
-    assert results("q=smartphone+Rennes&lat=43.3&lon=5.4&rayon=5") == []
+    assert results("ou=Rennes&rayon=5&lat=43.3&lon=5.4") == results("ou=Rennes&rayon=5")
+    assert results("q=smartphone+Rennes&lat=43.3&lon=5.4&rayon=10") == [
+        "Espace numérique du Colombier",
+        "Cyber-base de Saint-Jacques",
+    ]
+    html = page(client, "/lieux/?ou=Rennes&lat=43.3&lon=5.4")
+    assert "votre position n’est pas utilisée" in html.get_text()
 
 
 def test_a_radius_needs_a_town_or_it_is_said(client, rennes_places):
@@ -470,3 +483,21 @@ def test_the_smallest_radius_is_accepted(rennes_places):
         QueryDict("lat=48.11&lon=-1.68&rayon=0.1"), queryset=Place.objects.published()
     )
     assert place_filter.is_valid(), place_filter.errors
+
+
+def test_pages_links_to_an_arrondissement_find_it():
+    for code in ["75101", "13208", "69381"]:
+        territory = Territory.objects.get(code=code)
+        assert resolve(str(territory)).territory == territory
+
+
+def test_a_wider_radius_is_never_zero(client, rennes_places):
+    html = page(client, "/lieux/?q=fablab&lat=48.11&lon=-1.68&rayon=0.1")
+    links = [a["href"] for a in html.select(".empty .widen a")]
+    assert any("rayon=1" in link for link in links)
+    assert not any("rayon=0&" in link or link.endswith("rayon=0") for link in links)
+
+
+def test_the_api_says_the_place_is_unknown_before_the_radius(client):
+    response = client.get("/api/v1/lieux/", {"ou": "Xyzzyq", "rayon": "5"})
+    assert response.status_code == 400 and list(response.json()) == ["ou"]
