@@ -322,6 +322,7 @@ def sound_key(text: str) -> str:
 # similarity (the misspellings of docs/search.md are 0.47 to 0.88; "Atlantide" is 0.35
 # from Loire-Atlantique), or the same sound key (0.75).
 CLOSE_ENOUGH = 0.45
+SOUND_SPELLING = 0.2
 
 LEVEL_RANK = {
     "region": 0,
@@ -388,9 +389,18 @@ class TerritoryManager(models.Manager):
             return []
         sound = sound_key(wanted)
         same_sound = Q(sound=sound) if sound else Q(pk__in=[])  # "!!!" sounds like Aix
+        spelling = TrigramSimilarity("search_name", wanted)
         closeness = Greatest(
-            TrigramSimilarity("search_name", wanted),
-            Case(When(same_sound, then=Value(0.75)), default=Value(0.0)),
+            spelling,
+            # The same sound counts when the spelling is not far off either: "Nisse"
+            # for Nice (0.22), not "Zzzyx" for Sciez (0).
+            Case(
+                When(
+                    same_sound & Q(GreaterThanOrEqual(spelling, SOUND_SPELLING)),
+                    then=Value(0.75),
+                ),
+                default=Value(0.0),
+            ),
             output_field=models.FloatField(),
         )
         weight = Log(10, Coalesce("population", 0) + 10.0) * 0.05

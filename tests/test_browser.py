@@ -252,6 +252,23 @@ def test_pages_fit_a_small_phone(live_server, places, browser, path):
     context.close()
 
 
+def test_long_words_do_not_widen_a_phone_page(live_server, places, browser):
+    """Real data has long unbroken words (addresses of web pages in summaries):
+    they wrap, the page does not scroll sideways (it did, by 201 px)."""
+    PlaceFactory(
+        name="Médiathèque intercommunale du pays de la Vallée-du-Grand-Lac",
+        summary="Voir https://www.example.org/" + "cheminsanscoupure" * 8,
+        location=Point(-1.68, 48.11, srid=4326),
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url + "/lieux/")
+    expect(page.locator("#resultats > li")).to_have_count(4)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"/lieux/ scrolls sideways by {overflow}px at 390 px"
+    context.close()
+
+
 def focused(page) -> dict:
     """What has the keyboard focus, and whether the user can see it."""
     return page.evaluate(

@@ -459,7 +459,7 @@ def test_a_large_town_beats_a_middling_namesake():
 
 
 def test_punctuation_or_numbers_are_no_town(client):
-    for typed in ["!!!", "1234", "(75)", "123456"]:
+    for typed in ["!!!", "1234", "(75)", "123456", "Zzzyx", "Kkkkkkq"]:
         assert resolve(typed).unknown, typed
     assert client.get("/api/v1/lieux/", {"ou": "1234"}).status_code == 400
 
