@@ -137,7 +137,7 @@ def keep(queryset, name, value):
 class PlaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Quoi ?"),
-        method="filter_text",
+        method=keep,
         max_length=200,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": _("ex. : démarches, fablab, wifi…")}
@@ -145,7 +145,7 @@ class PlaceFilter(django_filters.FilterSet):
     )
     ou = django_filters.CharFilter(
         label=_("Où ?"),
-        method="filter_where",
+        method=keep,
         max_length=100,
         widget=forms.TextInput(
             attrs={
@@ -272,12 +272,6 @@ class PlaceFilter(django_filters.FilterSet):
             key += (("needs", thesaurus().version),)
         return key
 
-    def filter_text(self, queryset, name, value):
-        return queryset  # applied last, in `filter_queryset`
-
-    def filter_where(self, queryset, name, value):
-        return queryset  # likewise
-
     def filter_bbox(self, queryset, name, value):
         return queryset.in_box(*value) if value else queryset
 
@@ -348,7 +342,7 @@ class PlaceFilter(django_filters.FilterSet):
                     .count()
                     < FEW_MATCHES
                 )
-            queryset = queryset.relevant(self.understood, needs, self.close_names)
+            queryset = queryset.relevant(self.understood, needs, bool(self.close_names))
         sort = data.get("tri") or ""
         if sort == "nom":
             return queryset.order_by("name", "pk")
@@ -365,48 +359,6 @@ class PlaceFilter(django_filters.FilterSet):
         if point:
             return queryset.order_by("distance", "name", "pk")
         return queryset.order_by(*DEFAULT_ORDER_EXPRESSIONS)
-
-
-def need_conditions(needs) -> list[tuple[Need, Q]]:
-    """Each understood need as a condition on a place's facet arrays: any of its
-    kinds or terms (codes unknown to the database are ignored). A programme or label
-    is also known from the name: "France Services de Frangy" is one even when its
-    source forgot the label."""
-    if not needs:
-        return []
-    wanted = {(p, code) for need, _typed, _span in needs for p, code in need.means}
-    facets = {f.param: f for f in FACETS}
-    kinds = dict(
-        Kind.objects.filter(
-            code__in=[code for param, code in wanted if param == "type"]
-        ).values_list("code", "pk")
-    )
-    terms = {
-        (vocabulary, code): (pk, label)
-        for vocabulary, code, pk, label in Term.objects.filter(
-            code__in=[code for param, code in wanted if param != "type"]
-        ).values_list("vocabulary", "code", "pk", "label")
-    }
-    result = []
-    for need, _typed, _span in needs:
-        condition = Q(pk__in=[])
-        kind_ids = [kinds[c] for c in need.codes("type") if c in kinds]
-        if kind_ids:
-            condition |= Q(kind_ids__overlap=kind_ids)
-        found = [
-            (param, *terms[(vocabulary, code)])
-            for param, code in need.means
-            if param != "type"
-            for vocabulary in facets[param].vocabularies
-            if (vocabulary, code) in terms
-        ]
-        if found:
-            condition |= Q(term_ids__overlap=[pk for _param, pk, _label in found])
-        for param, _pk, label in found:
-            if param == "label":
-                condition |= Q(search_vector=name_search_query(label))
-        result.append((need, condition))
-    return result
 
 
 @dataclass(frozen=True)
@@ -429,6 +381,44 @@ def facet_options() -> dict[str, list[Option]]:
     for vocabulary, *row in terms:
         options[facet_of[vocabulary]].append(Option(*row))
     return options
+
+
+def option_index(options: dict[str, list[Option]]) -> dict[tuple[str, str], Option]:
+    """`facet_options()` by (facet parameter, code)."""
+    return {(param, o.code): o for param, opts in options.items() for o in opts}
+
+
+def facet_condition(pairs, options: dict[str, list[Option]]) -> Q:
+    """Places with any of the (facet parameter, code) `pairs`, through the facet
+    arrays; codes the database does not know are ignored."""
+    index = option_index(options)
+    found = [pair for pair in pairs if pair in index]
+    kinds = [index[pair].pk for pair in found if pair[0] == "type"]
+    terms = [index[pair].pk for pair in found if pair[0] != "type"]
+    condition = Q(pk__in=[])
+    if kinds:
+        condition |= Q(kind_ids__overlap=kinds)
+    if terms:
+        condition |= Q(term_ids__overlap=terms)
+    return condition
+
+
+def need_conditions(needs) -> list[tuple[Need, Q]]:
+    """Each understood need as a condition: any of its facet codes. A programme or
+    label is also known from the name: "France Services de Frangy" is one even when
+    its source forgot the label."""
+    if not needs:
+        return []
+    options = facet_options()
+    index = option_index(options)
+    result = []
+    for need, _typed, _span in needs:
+        condition = facet_condition(need.means, options)
+        for pair in need.means:
+            if pair[0] == "label" and pair in index:
+                condition |= Q(search_vector=name_search_query(index[pair].label))
+        result.append((need, condition))
+    return result
 
 
 def facet_counts(

@@ -672,7 +672,7 @@ class PlaceQuerySet(models.QuerySet):
         return self.filter(territory_condition(territory))
 
     def relevant(
-        self, understood, needs: list[Q], close_names: bool | None = None
+        self, understood, needs: list[Q], close_names: bool = False
     ) -> "PlaceQuerySet":
         """Places matching what `q` was understood as (places/understanding.py),
         annotated `tier` (and `rank` when words remain) for RELEVANCE_ORDER:
@@ -684,9 +684,9 @@ class PlaceQuerySet(models.QuerySet):
         2. it offers every need;
         1. it mentions the words typed (French full text over name, kinds, services,
            town, summary and description: the `search_vector` the database keeps);
-        0. its name is close to the words, typos allowed: asked only when the words
-           find fewer than FEW_MATCHES places (`close_names`, found out here when
-           None), and never more than CLOSE_NAMES.
+        0. its name is close to the words, typos allowed: with `close_names` (the
+           caller's finding that the words find fewer than FEW_MATCHES places), and
+           never more than CLOSE_NAMES.
         """
         words, typed = understood.words, understood.name_words
         query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
@@ -717,7 +717,12 @@ class PlaceQuerySet(models.QuerySet):
             name_hit = Q(pk__in=close.values("pk"))
         tiers = [
             (4, name_hit),
-            (3, need_hit & words_hit if need_hit and words_hit else None),
+            (
+                3,
+                need_hit & words_hit
+                if need_hit is not None and words_hit is not None
+                else None,
+            ),
             (2, need_hit),
             (1, text_hit),
         ]
@@ -735,9 +740,6 @@ class PlaceQuerySet(models.QuerySet):
                 if not (n == 4 and need_hit is None and text_hit is not None)
             ),
         )
-        if need_hit is None and close_names is None:
-            strict = self.filter(found).order_by().values("pk")[:FEW_MATCHES]
-            close_names = len(strict) < FEW_MATCHES
         if need_hit is None and close_names:
             close_to = Value(normalize_name(everything.replace('"', " ")))
             close = (

@@ -2,6 +2,7 @@
 (removable), and help when it finds nothing or little — never a link that silently
 drops the town."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -10,8 +11,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .filters import DEFAULT_RADIUS_KM, FACETS, Option, PlaceFilter
-from .models import OpeningPeriod, Place, Territory
+from .filters import DEFAULT_RADIUS_KM, FACETS, Option, PlaceFilter, option_index
+from .models import OpeningPeriod, Place
+from .where import TOWN_LEVELS
 
 FEW = 5  # fewer results than this in a town: the nearest others are shown
 AROUND_KM = 30
@@ -29,16 +31,16 @@ class Understood:
     what: str  # "need", "spelling" or "place"
 
 
-def need_label(need, options: dict[str, list[Option]]) -> str:
+def need_label(need, options: Callable[[], dict[str, list[Option]]]) -> str:
     if need.label:
         return need.label
-    labels = {(param, o.code): o.label for param, opts in options.items() for o in opts}
-    return _(" ou ").join(
-        labels[(param, code)] for param, code in need.means if (param, code) in labels
-    )
+    index = option_index(options())
+    return _(" ou ").join(index[pair].label for pair in need.means if pair in index)
 
 
-def understood(place_filter: PlaceFilter, options) -> list[Understood]:
+def understood(place_filter: PlaceFilter, options: Callable) -> list[Understood]:
+    """`options`: `facet_options`, or a cached call of it (read only when a need
+    has no label of its own)."""
     found = place_filter.understood
     if found is None:
         return []
@@ -73,10 +75,7 @@ def around_few(place_filter: PlaceFilter, count: int) -> list[Place]:
     territory = place_filter.territory
     if count >= FEW or place_filter.point or territory is None:
         return []
-    if territory.centre is None or territory.level not in (
-        Territory.Level.COMMUNE,
-        Territory.Level.ARRONDISSEMENT,
-    ):
+    if territory.centre is None or territory.level not in TOWN_LEVELS:
         return []
     others = place_filter.filter_queryset(Place.objects.published(), without="ou")
     return list(
@@ -122,11 +121,7 @@ def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, st
                 (_("Chercher dans un rayon de %s km") % wider["rayon"], wider)
             )
     elif where and where.territory and where.territory.centre and not where.unknown:
-        wider = params.copy()
-        if not wider.get("ou"):  # the town was typed in `q`: name it in `ou`
-            wider["ou"] = str(where.territory)
-            found = place_filter.understood
-            wider["q"] = found.without(found.place_span)
+        wider = in_town(params, place_filter, where.territory)
         wider["rayon"] = str(WIDER_KM)
         suggestions.append(
             (
@@ -137,9 +132,9 @@ def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, st
         )
     found = place_filter.understood
     if found and where and where.territory and not where.unknown:
-        everything = params.copy()  # every place of the town, the need aside
-        everything.pop("q", None)
-        everything["ou"] = params.get("ou") or str(where.territory)
+        everything = in_town(params, place_filter, where.territory)
+        for name in ("q", "rayon", "lat", "lon"):  # the town, the need aside
+            everything.pop(name, None)
         suggestions.append(
             (
                 _("Tous les lieux : %(town)s") % {"town": where.territory.name},
@@ -165,19 +160,27 @@ def widen(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple[str, st
 def other_places(request: HttpRequest, place_filter: PlaceFilter) -> list[tuple]:
     """The other territories `ou` (or the town typed in `q`) may have meant, each
     with the query that searches there instead."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return [
+        (other, "?" + in_town(params, place_filter, other, instead=True).urlencode())
+        for other in place_filter.alternatives
+    ]
+
+
+def in_town(params, place_filter: PlaceFilter, town, instead: bool = False):
+    """`params` searching in `town` through `ou` (a town typed in `q` is moved
+    there); `instead`: replacing the one `ou` names."""
+    params = params.copy()
     found = place_filter.understood
-    links = []
-    for other in place_filter.alternatives:
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["ou"] = str(other)
-        if found and found.place_span and not request.GET.get("ou"):
-            params["q"] = found.without(found.place_span)
-        links.append((other, "?" + params.urlencode()))
-    return links
+    if not params.get("ou") and found and found.place_span:
+        params["q"] = found.without(found.place_span)
+    if instead or not params.get("ou"):
+        params["ou"] = str(town)
+    return params
 
 
-def said(request: HttpRequest, place_filter: PlaceFilter, options) -> dict:
+def said(request: HttpRequest, place_filter: PlaceFilter, options: Callable) -> dict:
     """What templates/places/includes/understood.html shows."""
     return {
         "understood": understood(place_filter, options),

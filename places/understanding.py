@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import normalize_name
+from .models import POSTAL_CODE_PATTERN, normalize_name
 
 NEEDS_FILE = Path(__file__).parent / "search_data" / "needs.yaml"
 FACET_PARAMS = (
@@ -33,7 +33,7 @@ FACET_PARAMS = (
 )
 TOKEN = re.compile(r"[^\W_]+")
 QUOTED = re.compile(r'"[^"]*"?')
-POSTAL_CODE = re.compile(r"^[0-9]{5}$")
+POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 # "12 rue de la Paix", "3 bis avenue Jean Jaurès", "place de la Mairie": a street.
 STREET_WORDS = (
     "rue|avenue|av|bd|boulevard|place|pl|chemin|che|allee|impasse|imp|route|rte|quai|"

@@ -128,7 +128,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "results_html": results_html,
             "filters_html": filters_html,
-            **search_help.said(request, place_filter, options()),
+            **search_help.said(request, place_filter, options),
             "active_filters": active_filters(request),
             "widen": search_help.widen(request, place_filter) if empty else [],
             "around": search_help.around_few(place_filter, paginator.count),
@@ -353,7 +353,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": place_filter,
         "facets": [] if embed else facet_choices(place_filter, facet_options()),
-        **search_help.said(request, place_filter, facet_options()),
+        **search_help.said(request, place_filter, facet_options),
         "bounds": cached(
             "map-bounds", key, lambda: maps.bounds(place_filter.qs), version
         ),

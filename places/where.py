@@ -7,7 +7,6 @@ name close in spelling or sound ("Bordo" → Bordeaux, « Vouliez-vous dire … 
 others are nearly as close). With a radius, a commune is searched around its centre.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Q, Value, When
@@ -17,15 +16,13 @@ from . import geocoding
 from .models import (
     IN_DEPARTEMENT,
     ORDINAL,
-    POSTAL_CODE_PATTERN,
     Territory,
     normalize_name,
     postal_code_condition,
     territory_condition,
 )
-from .understanding import ADDRESS, NUMBERED_ADDRESS, TOKEN
+from .understanding import ADDRESS, NUMBERED_ADDRESS, POSTAL_CODE, TOKEN
 
-POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 TOWN_LEVELS = (Territory.Level.COMMUNE, Territory.Level.ARRONDISSEMENT)
 SURE_MARGIN = 0.15  # a corrected name this far ahead of the next is not questioned
 SMALL_WORD_TOWN = 2_000  # a one-word town typed in `q`: at least this many people
@@ -54,15 +51,16 @@ class Where:
 
 
 def resolve(text: str, around: bool = False) -> Where:
-    """What `text` names. `around`: a radius was given (and no position), so a town
-    is searched around its centre rather than within its boundaries."""
+    """What `text` names. `around`: a radius was given, so a town is searched
+    around its centre rather than within its boundaries."""
     text = text.strip()
     plain = normalize_name(text)
     # "Ruelle-sur-Touvre" starts like a street: a territory's exact name wins.
-    is_address = NUMBERED_ADDRESS.match(plain) or (
-        ADDRESS.match(plain) and not Territory.objects.candidates(text)
+    exact = (
+        None if NUMBERED_ADDRESS.match(plain) else Territory.objects.candidates(text)
     )
-    where = street_address(text) if is_address else named(text)
+    is_address = not exact and ADDRESS.match(plain)
+    where = street_address(text) if is_address else named(text, exact)
     if around and where.point is None and where.territory is not None:
         centre = town_centre(where.territory)
         if centre is None:
@@ -90,7 +88,8 @@ def town_centre(territory: Territory) -> tuple[float, float] | None:
     return territory.centre.x, territory.centre.y
 
 
-def named(text: str) -> Where:
+def named(text: str, found: list[Territory] | None = None) -> Where:
+    """`found`: the territories `text` names exactly, when already looked up."""
     where = Where(typed=text)
     if POSTAL_CODE.match(text):
         # Five digits: a postal code, or else a commune's INSEE code ("35238").
@@ -116,7 +115,7 @@ def named(text: str) -> Where:
             return where
         where.territory, where.condition = first, postal_code_condition(text)
         return where
-    found = Territory.objects.candidates(text)
+    found = Territory.objects.candidates(text) if found is None else found
     if found:
         found = larger_namesakes(text, found) + found
     else:
