@@ -9,7 +9,7 @@ PORT     ?= 8000
 CENTRES  ?= $(wildcard ../shared/data/communes_france_centroides.csv)
 STAMPS   := .make
 
-.PHONY: run test fuzz bench install system db lint check-migrations serve admin clean
+.PHONY: run test fuzz bench install system db lint check-migrations serve admin clean messages
 
 run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
@@ -39,7 +39,7 @@ bench: install db
 	$(BENCH_ENV) DEBUG=1 $(PY) manage.py bench_load --write docs/benchmarks.md
 	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_api --write docs/benchmarks.md
 
-install: system $(STAMPS)/python $(STAMPS)/npm
+install: system $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/messages
 
 system:
 	@scripts/ensure-system.sh $(if $(filter test,$(MAKECMDGOALS)),--browser)
@@ -52,6 +52,17 @@ $(STAMPS)/python: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
+
+# The English pages: locale/*.po compiled into the .mo files Django reads.
+$(STAMPS)/messages: $(wildcard locale/*/LC_MESSAGES/*.po) $(STAMPS)/python
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
+	@touch $@
+
+# After marking or changing French text: gather it into locale/en/LC_MESSAGES/django.po,
+# then translate the new entries (`make test` fails while one is empty or fuzzy).
+messages: $(STAMPS)/python
+	DEBUG=1 $(PY) manage.py makemessages -l en --no-location --ignore=.venv \
+		--ignore=node_modules --ignore=tests --ignore=staticfiles
 
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)

@@ -2,15 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from places.models import Kind, Term, Vocabulary
 from places.widgets import OpeningHoursWidget
 
+from . import proposals
 from .models import Coordinator, Suggestion
-from .roles import GROUP_NAME, is_national
+from .proposals import tell_proposer, twins
+from .roles import GROUP_NAME, commune_condition, is_national
 from .scope import ScopedAdminMixin
 from .suggestions import accept, decide, value_to_apply
 
@@ -79,16 +83,27 @@ class AppliedValueForm(forms.ModelForm):
 
 @admin.register(Suggestion)
 class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The queue of citizens' suggestions, each coordinator seeing their territory's."""
+    """The queue of citizens' suggestions and proposed places, each coordinator
+    seeing their territory's."""
 
-    commune_path = "place__commune__"
     form = AppliedValueForm
     change_form_template = "admin/coordination/suggestion/change_form.html"
-    list_display = ["place", "field", "proposed_value", "status", "created_at"]
+    list_display = ["subject", "field", "proposed_value", "status", "created_at"]
     list_filter = ["status", "field"]
-    list_select_related = ["place"]
+    list_select_related = ["place", "commune"]
     search_fields = ["place__name", "proposed_value", "comment"]
     actions = ["reject_selected"]
+    proposal_fields = [
+        "proposal_summary",
+        "possible_twins",
+        "place_link",
+        "comment",
+        "email",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
     fields = [
         "place_link",
         "field",
@@ -103,15 +118,88 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "decided_at",
     ]
 
+    def get_queryset(self, request):
+        """A correction is in the scope of its place's commune; a proposal, of the
+        commune it names until accepted, then of its place's (as corrections)."""
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        of_place = commune_condition(request.user, "place__commune__")
+        if of_place is None:
+            return queryset
+        proposed = Q(place__isnull=True) & commune_condition(request.user, "commune__")
+        return queryset.filter(of_place | proposed)
+
+    def get_fields(self, request, obj=None):
+        return self.proposal_fields if obj and obj.is_proposal else self.fields
+
     def get_readonly_fields(self, request, obj=None):
         editable = obj is not None and obj.status == Suggestion.Status.PENDING
-        return [name for name in self.fields if name != "applied_value" or not editable]
+        return [
+            name
+            for name in self.get_fields(request, obj)
+            if name != "applied_value" or not editable
+        ]
+
+    @admin.display(description=_("lieu"))
+    def subject(self, suggestion: Suggestion) -> str:
+        if suggestion.place_id:
+            return str(suggestion.place)
+        return f"{suggestion.proposal.get('name', '')} ({suggestion.commune})"
+
+    @admin.display(description=_("lieu proposé"))
+    def proposal_summary(self, suggestion: Suggestion) -> str:
+        data = suggestion.proposal
+        kind = Kind.objects.filter(code=data.get("kind")).first()
+        services = Term.objects.filter(
+            vocabulary=Vocabulary.SERVICE, code__in=data.get("services", [])
+        )
+        rows = [
+            (_("Nom"), data.get("name")),
+            (_("Type"), kind),
+            (_("Adresse"), f"{data.get('address')}, {data.get('postal_code')} "
+                           f"{suggestion.commune}"),
+            (_("Position"), _("approximative (centre de la commune)")
+             if data.get("approximate") else _("trouvée à l’adresse")),
+            (_("Téléphone"), data.get("phone")),
+            (_("Courriel du lieu"), data.get("contact_email")),
+            (_("Site internet"), data.get("url")),
+            (_("Horaires"), data.get("opening_hours")),
+            (_("Services"), ", ".join(str(s) for s in services)),
+        ]  # fmt: skip
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows_filled(rows)),
+        )
+
+    @admin.display(description=_("déjà connu ?"))
+    def possible_twins(self, suggestion: Suggestion) -> str:
+        found = twins(suggestion)
+        if not found:
+            return _("Aucun lieu proche au nom semblable.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li>{} <a href="{}">{}</a> ({}, {})</li>',
+                (
+                    (
+                        _("Déjà connu comme"),
+                        reverse("admin:places_place_change", args=[place.pk]),
+                        place.name,
+                        place.address,
+                        place.commune,
+                    )
+                    for place in found
+                ),
+            ),
+        )
 
     def has_add_permission(self, request):
         return False  # they come from the public pages
 
     @admin.display(description=_("lieu"))
     def place_link(self, suggestion: Suggestion) -> str:
+        if suggestion.place_id is None:
+            return "—"
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:places_place_change", args=[suggestion.place_id]),
@@ -121,6 +209,8 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         )
 
     def response_change(self, request, obj):
+        if obj.is_proposal and "_accept" in request.POST:
+            return self.create_place(request, obj)
         if "_accept" in request.POST:
             try:
                 accept(obj, request.user)
@@ -140,6 +230,7 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
             if button in request.POST:
                 if obj.status == Suggestion.Status.PENDING:
                     decide(obj, request.user, status)
+                    tell_proposer(obj, request)
                     self.message_user(request, message)
                 return HttpResponseRedirect("../")
         return super().response_change(request, obj)
@@ -149,5 +240,30 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         count = 0
         for suggestion in queryset.filter(status=Suggestion.Status.PENDING):
             decide(suggestion, request.user, Suggestion.Status.REJECTED)
+            tell_proposer(suggestion, request)
             count += 1
         self.message_user(request, _("%d suggestion(s) refusée(s).") % count)
+
+    def create_place(self, request, obj):
+        """« Créer le lieu »: the proposed place, published; then its form, to
+        complete it."""
+        try:
+            place = proposals.accept(obj, request.user)
+        except ValidationError as error:
+            self.message_user(
+                request,
+                _("Lieu non créé : %s") % " ".join(error.messages),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.path)
+        tell_proposer(obj, request)
+        self.message_user(
+            request, _("Lieu créé et publié : complétez sa fiche si besoin.")
+        )
+        return HttpResponseRedirect(
+            reverse("admin:places_place_change", args=[place.pk])
+        )
+
+
+def rows_filled(rows):
+    return [(label, value) for label, value in rows if value]

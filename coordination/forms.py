@@ -1,7 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from places import hours
+from places.exchange.rows import e164_number
+from places.models import Kind, Term, Vocabulary
+from places.widgets import OpeningHoursWidget
+
 from .models import Suggestion
+from .proposals import find_commune, locate
 
 
 class SuggestionForm(forms.ModelForm):
@@ -47,3 +53,145 @@ class SuggestionForm(forms.ModelForm):
     @property
     def is_robot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class ProposalForm(forms.Form):
+    """A missing place, as anyone may describe it (/lieux/proposer/). What it reads
+    is kept in `Suggestion.proposal` until a coordinator decides."""
+
+    name = forms.CharField(label=_("Nom du lieu"), max_length=250)
+    kind = forms.ModelChoiceField(
+        label=_("Type de lieu"),
+        queryset=Kind.objects.all(),
+        to_field_name="code",
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    address = forms.CharField(
+        label=_("Adresse"),
+        max_length=250,
+        help_text=_("Le numéro et la rue, par exemple « 12 rue de la Poterie »."),
+    )
+    town = forms.CharField(
+        label=_("Code postal et commune"),
+        max_length=120,
+        help_text=_("Par exemple « 35000 Rennes »."),
+    )
+    phone = forms.CharField(label=_("Téléphone du lieu"), max_length=30, required=False)
+    contact_email = forms.EmailField(
+        label=_("Adresse électronique du lieu"), max_length=254, required=False
+    )
+    url = forms.URLField(
+        label=_("Site internet du lieu"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+    )
+    opening_hours = forms.CharField(
+        label=_("Horaires"),
+        max_length=500,
+        required=False,
+        help_text=_(
+            "Remplissez le tableau par jour, ou écrivez-les, par exemple "
+            "« du lundi au vendredi de 9h à 12h »."
+        ),
+    )
+    services = forms.ModelMultipleChoiceField(
+        label=_("Ce qu’on peut y faire"),
+        queryset=Term.objects.filter(vocabulary=Vocabulary.SERVICE),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    comment = forms.CharField(
+        label=_("Autre chose à nous dire (facultatif)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+    )
+    email = forms.EmailField(
+        label=_("Votre adresse électronique (facultatif)"),
+        max_length=254,
+        required=False,
+        help_text=_("Seulement pour vous dire si le lieu a été ajouté."),
+    )
+    # A honeypot: hidden from people (CSS and aria-hidden), filled by robots.
+    website = forms.CharField(required=False, label=_("Ne pas remplir"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["opening_hours"].widget = OpeningHoursWidget()
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
+        self.commune = None
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"].strip()
+        number = e164_number(raw, "FR") if raw else ""
+        if raw and not number:
+            raise forms.ValidationError(
+                _("Numéro illisible : écrivez-le par exemple 02 99 00 00 00.")
+            )
+        return number
+
+    def clean_opening_hours(self) -> str:
+        text = self.cleaned_data["opening_hours"].strip()
+        if not text:
+            return ""
+        try:
+            hours.parse(text)
+            return text
+        except hours.INVALID:
+            pass
+        read = hours.from_french(text)
+        if read is None:
+            raise forms.ValidationError(
+                _(
+                    "Horaires illisibles : remplissez le tableau par jour, ou "
+                    "décrivez-les dans « Autre chose à nous dire »."
+                )
+            )
+        return read
+
+    def clean(self):
+        cleaned = super().clean()
+        town = cleaned.get("town", "")
+        if town:
+            self.commune, postal = find_commune(town)
+            if self.commune is None:
+                self.add_error(
+                    "town",
+                    _("Commune introuvable : écrivez son code postal et son nom."),
+                )
+            elif not postal:
+                self.add_error(
+                    "town",
+                    _("Cette commune a plusieurs codes postaux : écrivez le bon."),
+                )
+            cleaned["postal_code"] = postal
+        return cleaned
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def proposal(self) -> dict:
+        """What a coordinator will read, and what the place is created from."""
+        data = self.cleaned_data
+        point, approximate = locate(data["address"], data["postal_code"], self.commune)
+        return {
+            "name": data["name"].strip(),
+            "kind": data["kind"].code,
+            "address": data["address"].strip(),
+            "postal_code": data["postal_code"],
+            "commune": self.commune.code,
+            "lon": point.x if point else None,
+            "lat": point.y if point else None,
+            "approximate": approximate,
+            "phone": data["phone"],
+            "contact_email": data["contact_email"],
+            "url": data["url"],
+            "opening_hours": data["opening_hours"],
+            "services": [term.code for term in data["services"]],
+        }

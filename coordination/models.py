@@ -46,7 +46,9 @@ class Coordinator(models.Model):
 
 
 class Suggestion(models.Model):
-    """A citizen's proposed correction to a place, waiting for a coordinator."""
+    """A citizen's proposed correction to a place, or a missing place proposed
+    (`Field.NEW_PLACE`, its description in `proposal`), waiting for a coordinator
+    of the territory: one moderation queue for both."""
 
     class Field(models.TextChoices):
         NAME = "name", _("Le nom")
@@ -57,6 +59,7 @@ class Suggestion(models.Model):
         WEBSITES = "websites", _("Le site internet")
         CLOSED = "closed", _("Le lieu a fermé définitivement")
         OTHER = "other", _("Autre chose")
+        NEW_PLACE = "new_place", _("Un lieu à ajouter")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("à traiter")
@@ -69,6 +72,18 @@ class Suggestion(models.Model):
         verbose_name=_("lieu"),
         on_delete=models.CASCADE,
         related_name="suggestions",
+        null=True,
+        blank=True,
+        help_text=_("Pour un lieu proposé : le lieu créé en l’acceptant."),
+    )
+    # Where a proposed place lies: the coordinators of this commune moderate it.
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     field = models.CharField(_("ce qui est faux"), max_length=20, choices=Field)
     current_value = models.TextField(_("valeur affichée alors"), blank=True)
@@ -83,6 +98,10 @@ class Suggestion(models.Model):
     )
     comment = models.TextField(_("précisions"), max_length=1000, blank=True)
     email = models.EmailField(_("adresse électronique"), blank=True)
+    # A proposed place as the form read it (coordination/proposals.py).
+    proposal = models.JSONField(_("lieu proposé"), default=dict, blank=True)
+    # The language of the person who wrote: the outcome is told in it.
+    language = models.CharField(_("langue"), max_length=8, default="fr")
     status = models.CharField(
         _("état"), max_length=10, choices=Status, default=Status.PENDING
     )
@@ -106,11 +125,23 @@ class Suggestion(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "accepted", "handled", "rejected"]),
                 name="suggestion_status_valid",
-            )
+            ),
+            # A correction is about a place; a proposal, about a commune.
+            models.CheckConstraint(
+                condition=Q(place__isnull=False)
+                | Q(field="new_place", commune__isnull=False),
+                name="suggestion_place_or_commune",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.is_proposal:
+            return f"{self.proposal.get('name', '')} — {self.get_field_display()}"
         return f"{self.place} — {self.get_field_display()}"
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.field == self.Field.NEW_PLACE
 
 
 class ImportJob(models.Model):

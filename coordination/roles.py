@@ -77,12 +77,11 @@ def commune_in_scope(user, commune: Territory | None) -> bool:
     return Territory.objects.filter(condition, pk=commune.pk).exists()
 
 
-def coordinators_for(place):
-    """The coordinators whose scope covers `place` (national ones excluded: they
+def coordinators_for(commune: Territory):
+    """The coordinators whose scope covers `commune` (national ones excluded: they
     follow the national queue)."""
     from .models import Coordinator
 
-    commune = place.commune
     epcis = [
         t for t in (commune.epci_id, commune.parent and commune.parent.epci_id) if t
     ]

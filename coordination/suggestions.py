@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from places import hours
@@ -28,32 +28,50 @@ def current_value(place: Place, field: str) -> str:
 
 
 def notify(suggestion: Suggestion, request) -> list[str]:
-    """Tell the coordinators whose territory holds the place; returns who."""
-    recipients = [
-        c.user.email for c in coordinators_for(suggestion.place) if c.user.email
-    ]
-    if recipients:
-        link = request.build_absolute_uri(
-            reverse("admin:coordination_suggestion_change", args=[suggestion.pk])
-        )
-        send_mail(
-            _("Suggestion de modification : %(place)s") % {"place": suggestion.place},
-            _(
+    """Tell the coordinators whose territory holds the place (or the proposed
+    place's commune); returns who. In French: the admin's language."""
+    commune = suggestion.place.commune if suggestion.place else suggestion.commune
+    recipients = [c.user.email for c in coordinators_for(commune) if c.user.email]
+    if not recipients:
+        return recipients
+    link = request.build_absolute_uri(
+        reverse("admin:coordination_suggestion_change", args=[suggestion.pk])
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        if suggestion.is_proposal:
+            name = suggestion.proposal.get("name", "")
+            subject = _("Lieu proposé : %(name)s") % {"name": name}
+            body = _(
+                "Une personne propose d’ajouter « %(name)s » (%(town)s).\n\n"
+                "Précisions : %(comment)s\n\nPour l’accepter ou la refuser : %(link)s"
+            ) % {
+                "name": name,
+                "town": commune,
+                "comment": suggestion.comment or "—",
+                "link": link,
+            }
+        else:
+            subject = _("Suggestion de modification : %(place)s") % {
+                "place": suggestion.place
+            }
+            body = _(
                 "Une personne signale une erreur sur « %(place)s » (%(field)s).\n\n"
                 "Valeur proposée : %(value)s\nPrécisions : %(comment)s\n\n"
                 "Pour l’accepter ou la refuser : %(link)s"
-            )
-            % {
+            ) % {
                 "place": suggestion.place,
                 "field": suggestion.get_field_display(),
                 "value": suggestion.proposed_value or "—",
                 "comment": suggestion.comment or "—",
                 "link": link,
-            },
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-            fail_silently=True,  # the suggestion is saved whatever the mail server
-        )
+            }
+    send_mail(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        fail_silently=True,  # the suggestion is saved whatever the mail server
+    )
     return recipients
 
 

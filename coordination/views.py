@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from places.models import Place
 
-from .forms import SuggestionForm
+from .forms import ProposalForm, SuggestionForm
+from .models import Suggestion
 from .suggestions import current_value, notify
 
 RATE_WINDOW = 3600  # seconds
@@ -53,6 +55,34 @@ def suggest(request, slug: str):
                 notify(suggestion, request)
             return redirect("coordination:thanks", slug=place.slug)
     return render(request, "coordination/suggest.html", {"place": place, "form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def propose(request):
+    """/lieux/proposer/: anyone proposes a missing place; nothing is public until a
+    coordinator of its commune accepts it (coordination/proposals.py)."""
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST":
+        if too_many(request):
+            return render(request, "coordination/too_many.html", status=429)
+        if form.is_valid():
+            if not form.is_robot:  # a robot gets the same answer, and nothing saved
+                suggestion = Suggestion.objects.create(
+                    field=Suggestion.Field.NEW_PLACE,
+                    commune=form.commune,
+                    proposal=form.proposal(),
+                    proposed_value=form.cleaned_data["name"][:500],
+                    comment=form.cleaned_data["comment"],
+                    email=form.cleaned_data["email"],
+                    language=get_language(),
+                )
+                notify(suggestion, request)
+            return redirect("coordination:proposed")
+    return render(request, "coordination/propose.html", {"form": form})
+
+
+def proposed(request):
+    return render(request, "coordination/proposed.html")
 
 
 def thanks(request, slug: str):

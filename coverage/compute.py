@@ -70,11 +70,11 @@ def dimensions() -> list[Dimension]:
     return [
         EVERY_PLACE,
         *(
-            Dimension(Distance.Facet.SERVICE, s.code, s.label, "term_ids", s.pk)
+            Dimension(Distance.Facet.SERVICE, s.code, s.label_i18n, "term_ids", s.pk)
             for s in Service.objects.order_by("position", "label")
         ),
         *(
-            Dimension(Distance.Facet.KIND, k.code, k.label, "kind_ids", k.pk)
+            Dimension(Distance.Facet.KIND, k.code, k.label_i18n, "kind_ids", k.pk)
             for k in Kind.objects.order_by("position", "label")
         ),
     ]

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     # ETag on every page, and "304 Not Modified" when the browser already has it.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "epn_directory.languages.PathLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "epn_directory.replicas.replica_reads",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +103,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "places.context_processors.map_config",
@@ -195,7 +196,9 @@ IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "50"))
 SUGGESTIONS_PER_HOUR = int(os.environ.get("SUGGESTIONS_PER_HOUR", "5"))
 
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", _("Français"))]
+# French at the current URLs, English under /en/ (epn_directory/urls.py); the
+# translations are in locale/ and compiled by `make install` (compilemessages).
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -8,10 +9,16 @@ admin.site.index_title = _("Tableau de bord")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("coordination.urls")),
-    path("", include("coverage.urls")),
-    path("", include("api.urls")),
-    path("", include("places.urls")),
+    # One language: health check, robots.txt and the sitemaps (which list both).
+    path("", include("places.service_urls")),
+    # Every public page in French at its path, and in English under /en/.
+    *i18n_patterns(
+        path("", include("coordination.urls")),
+        path("", include("coverage.urls")),
+        path("", include("api.urls")),
+        path("", include("places.urls")),
+        prefix_default_language=False,
+    ),
 ]
 
 handler400 = "api.views.bad_request"

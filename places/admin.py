@@ -3,7 +3,6 @@ import datetime as dt
 from django import forms
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
-from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,6 @@ from simple_history.utils import bulk_update_with_history
 from coordination.roles import scoped
 from coordination.scope import ScopedAdminMixin, check_commune
 
-from . import hours
 from .models import (
     AccessMode,
     Equipment,
@@ -46,10 +44,10 @@ class KindAdmin(admin.ModelAdmin):
 class TermAdmin(admin.ModelAdmin):
     """One admin page per vocabulary (each a proxy of `Term`)."""
 
-    list_display = ["label", "value", "code", "position"]
+    list_display = ["label", "label_en", "value", "code", "position"]
     list_editable = ["position"]
-    search_fields = ["label", "value", "code"]
-    fields = ["label", "value", "code", "description", "position"]
+    search_fields = ["label", "label_en", "value", "code"]
+    fields = ["label", "label_en", "value", "code", "description", "position"]
     prepopulated_fields = {"code": ["label"]}
 
 
@@ -381,11 +379,6 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "horaires/",
-                self.admin_site.admin_view(self.hours_preview),
-                name="places_place_hours",
-            ),
             *self.import_urls(),
             *super().get_urls(),
         ]
@@ -405,32 +398,6 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
                 name="places_place_import_job",
             ),
         ]
-
-    def hours_preview(self, request):
-        """The hours editor's preview: is the OSM string valid, open now, the week."""
-        value = request.GET.get("value", "")[:500]
-        try:
-            parsed = hours.parse(value) if value else None
-        except hours.INVALID:
-            return JsonResponse({"valid": False, "message": str(hours.INVALID_MESSAGE)})
-        if parsed is None:
-            return JsonResponse({"valid": True, "status": "", "week": []})
-        now = timezone.localtime()
-        return JsonResponse(
-            {
-                "valid": True,
-                "status": str(hours.status_at(parsed, now)),
-                "week": [
-                    {
-                        "label": day.label,
-                        "intervals": [
-                            f"{begin:%H:%M}–{end:%H:%M}" for begin, end in day.intervals
-                        ],
-                    }
-                    for day in hours.upcoming_week(parsed, now.date())
-                ],
-            }
-        )
 
     def change_many(self, request, queryset, reason: str, **values) -> int:
         """Set `values` on the selected places, each change kept in the history."""

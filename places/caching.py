@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from epn_directory.replicas import read_alias, read_connection
 
@@ -93,9 +94,10 @@ def recent_data_version(max_age: float) -> int:
 
 
 def cached(namespace: str, key: object, compute: Callable[[], T], version: int) -> T:
-    """`compute()`, or its result for the same `key` and data `version`."""
+    """`compute()`, or its result for the same `key`, data `version` and language
+    (results may hold labels or HTML in the page's language)."""
     digest = hashlib.sha1(repr(key).encode()).hexdigest()
-    name = f"{namespace}:{version}:{digest}"
+    name = f"{namespace}:{get_language()}:{version}:{digest}"
     found = cache.get(name)  # a 1-tuple, so that a None result is cached too
     if found is None:
         found = (compute(),)

@@ -26,6 +26,7 @@ from .models import (
     Term,
     Territory,
     Vocabulary,
+    in_language,
     name_search_query,
 )
 from .understanding import Need, Understood, thesaurus, understand
@@ -365,18 +366,24 @@ class PlaceFilter(django_filters.FilterSet):
 class Option:
     pk: int
     code: str
-    label: str
+    label_fr: str
+    label_en: str
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label", "label_fr")
 
 
 def facet_options() -> dict[str, list[Option]]:
     """Every facet's values, in the order of the form (two queries)."""
     options: dict[str, list[Option]] = {facet.param: [] for facet in FACETS}
     options["type"] = [
-        Option(*row) for row in Kind.objects.values_list("pk", "code", "label")
+        Option(*row)
+        for row in Kind.objects.values_list("pk", "code", "label", "label_en")
     ]
     facet_of = {v: f.param for f in FACETS for v in f.vocabularies}
     terms = Term.objects.filter(vocabulary__in=facet_of).values_list(
-        "vocabulary", "pk", "code", "label"
+        "vocabulary", "pk", "code", "label", "label_en"
     )
     for vocabulary, *row in terms:
         options[facet_of[vocabulary]].append(Option(*row))

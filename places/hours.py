@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import opening_hours
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -270,7 +272,10 @@ def day_name(code: str) -> str:
 def in_words(value: str) -> str:
     """Hours that do not read as OSM hours, told in French words for citizens:
     "Mo-Fr 09:00-12:00; Sa 09:00" → "du lundi au vendredi 09:00-12:00 ; samedi
-    09:00". What is not OSM stays as the partner wrote it."""
+    09:00". What is not OSM stays as the partner wrote it; on pages in another
+    language, all of it (OSM's words are English)."""
+    if get_language() != settings.LANGUAGE_CODE:
+        return value
     for pattern, words in OSM_WORDS:
         value = pattern.sub(words, value)
     return value

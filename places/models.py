@@ -12,6 +12,7 @@ import operator
 import re
 import unicodedata
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
@@ -43,6 +44,7 @@ from django.db.models.lookups import GreaterThanOrEqual, Range
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -103,6 +105,18 @@ class Vocabulary(models.TextChoices):
     EQUIPMENT = "equipment", _("Équipements")
 
 
+def in_language(obj, name: str, french: str = "") -> str:
+    """`obj.<name>` in the active language: its `<name>_en` on English pages when
+    written, else the French (`obj.<french>`, by default `obj.<name>`): the
+    reference labels of `Term` and `Kind`."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language != settings.LANGUAGE_CODE:
+        translated = getattr(obj, f"{name}_{language}", "")
+        if translated:
+            return translated
+    return getattr(obj, french or name)
+
+
 class TermManager(models.Manager):
     def __init__(self, vocabulary: str | None = None):
         super().__init__()
@@ -133,6 +147,7 @@ class Term(models.Model):
         help_text=_("Orthographe exacte de la valeur dans le standard national."),
     )
     label = models.CharField(_("libellé"), max_length=200)
+    label_en = models.CharField(_("libellé en anglais"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
 
@@ -156,7 +171,11 @@ class Term(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label
+        return self.label_i18n
+
+    @property
+    def label_i18n(self) -> str:
+        return in_language(self, "label")
 
     def natural_key(self) -> tuple[str, str]:
         return (self.vocabulary, self.code)
@@ -241,6 +260,11 @@ class Kind(models.Model):
     label = models.CharField(_("libellé"), max_length=80)
     label_plural = models.CharField(_("libellé au pluriel"), max_length=80)
     description = models.TextField(_("description"), blank=True)
+    label_en = models.CharField(_("libellé en anglais"), max_length=80, blank=True)
+    label_plural_en = models.CharField(
+        _("libellé au pluriel en anglais"), max_length=80, blank=True
+    )
+    description_en = models.TextField(_("description en anglais"), blank=True)
     icon = models.CharField(
         _("icône"),
         max_length=80,
@@ -266,7 +290,19 @@ class Kind(models.Model):
         ordering = ["position", "label"]
 
     def __str__(self) -> str:
-        return self.label
+        return self.label_i18n
+
+    @property
+    def label_i18n(self) -> str:
+        return in_language(self, "label")
+
+    @property
+    def label_plural_i18n(self) -> str:
+        return in_language(self, "label_plural")
+
+    @property
+    def description_i18n(self) -> str:
+        return in_language(self, "description")
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .filters import DEFAULT_RADIUS_KM, FACETS, Option, PlaceFilter, option_index
-from .models import OpeningPeriod, Place
+from .models import OpeningPeriod, Place, in_language
 from .where import TOWN_LEVELS
 
 FEW = 5  # fewer results than this in a town: the nearest others are shown
@@ -32,8 +32,9 @@ class Understood:
 
 
 def need_label(need, options: Callable[[], dict[str, list[Option]]]) -> str:
-    if need.label:
-        return need.label
+    label = in_language(need, "label")
+    if label:
+        return label
     index = option_index(options())
     return _(" ou ").join(index[pair].label for pair in need.means if pair in index)
 

@@ -3,7 +3,16 @@ from django.contrib.sitemaps import Sitemap
 from .models import Place, Territory
 
 
-class PlaceSitemap(Sitemap):
+class BothLanguages(Sitemap):
+    """Each page in French and in English (/en/…), each naming the other
+    (hreflang alternates), French as the default."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class PlaceSitemap(BothLanguages):
     changefreq = "weekly"
     limit = 10000
 
@@ -14,7 +23,7 @@ class PlaceSitemap(Sitemap):
         return place.updated_at
 
 
-class TerritorySitemap(Sitemap):
+class TerritorySitemap(BothLanguages):
     """Régions and départements, and the communes that have places."""
 
     changefreq = "weekly"

@@ -67,6 +67,7 @@ class Need:
 
     label: str
     means: tuple[tuple[str, str], ...]  # (facet parameter, code)
+    label_en: str = ""
 
     def codes(self, param: str) -> list[str]:
         return [code for p, code in self.means if p == param]
@@ -112,18 +113,24 @@ class Thesaurus:
         return thesaurus
 
     def add(self, entry: dict, where: str) -> None:
-        unknown = set(entry) - {"label", "means", "words"}
+        unknown = set(entry) - {"label", "label_en", "means", "words", "words_en"}
         if unknown or not entry.get("means") or not entry.get("words"):
             raise ThesaurusError(
-                f"{where}: expected `means` and `words` (and an optional `label`)"
+                f"{where}: expected `means` and `words` (and optional `label`, "
+                "`label_en` and `words_en`)"
             )
         means = []
         for param, codes in entry["means"].items():
             if param not in FACET_PARAMS:
                 raise ThesaurusError(f"{where}: `{param}` is not a facet parameter")
             means += [(param, str(code)) for code in codes]
-        need = Need(label=str(entry.get("label") or ""), means=tuple(means))
-        for phrase in entry["words"]:
+        need = Need(
+            label=str(entry.get("label") or ""),
+            means=tuple(means),
+            label_en=str(entry.get("label_en") or ""),
+        )
+        # English words are read on every page: a visitor may type them anywhere.
+        for phrase in [*entry["words"], *(entry.get("words_en") or [])]:
             key = self.key(str(phrase))
             if not key:
                 raise ThesaurusError(f"{where}: « {phrase} » is only stopwords")

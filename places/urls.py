@@ -1,9 +1,7 @@
 from django.conf import settings
-from django.contrib.sitemaps import views as sitemaps
 from django.urls import path, re_path
 
 from . import views
-from .sitemaps import SITEMAPS
 
 app_name = "places"
 
@@ -15,22 +13,9 @@ urlpatterns = [
     path("carte/", views.map_page, name="map"),
     path("carte/lieux.geojson", views.places_geojson, name="geojson"),
     path("carte/liste/", views.map_list, name="map-list"),
+    path("horaires/apercu/", views.hours_preview, name="hours-preview"),
     re_path(
         r"^export/lieux\.(?P<fmt>csv|json|geojson)$", views.export_places, name="export"
-    ),
-    path("healthz", views.healthz, name="healthz"),
-    path("robots.txt", views.robots, name="robots"),
-    path(
-        "sitemap.xml",
-        sitemaps.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "places:sitemap"},
-        name="sitemap-index",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        sitemaps.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="sitemap",
     ),
 ]
 

@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 from coordination.tasks import STALLED
 from epn_directory.replicas import checked_read_alias, database_error
 
-from . import maps, search_help, seo
+from . import hours, maps, search_help, seo
 from .caching import cached, cached_page, data_version, open_now_slot
 from .exchange import exporter
 from .filters import (
@@ -363,7 +363,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         ),
         "list_url": reverse("places:map-list") + query,
         "kinds": {
-            kind.code: {"label": kind.label, "icon": static(f"icons/{kind.icon}")}
+            kind.code: {"label": kind.label_i18n, "icon": static(f"icons/{kind.icon}")}
             for kind in Kind.objects.all()
             if kind.icon
         },
@@ -489,7 +489,7 @@ def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
 def robots(request: HttpRequest) -> HttpResponse:
     """Crawlers: the pages of places and territories (listed in the sitemap), not the
     admin, the data endpoints or the endless combinations of filters."""
-    sitemap = request.build_absolute_uri(reverse("places:sitemap-index"))
+    sitemap = request.build_absolute_uri(reverse("service:sitemap-index"))
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
@@ -562,3 +562,27 @@ def cache_state() -> str:
     key, token = "healthz", uuid.uuid4().hex
     cache.set(key, token, 10)
     return "ok" if cache.get(key) == token else "error: unreachable"
+
+
+@require_safe
+def hours_preview(request):
+    """The hours editor's preview (places/widgets.py), for the admin and the public
+    proposal form: is the OSM text valid, open now, the coming week."""
+    value = request.GET.get("value", "")[:500]
+    try:
+        parsed = hours.parse(value) if value else None
+    except hours.INVALID:
+        return JsonResponse({"valid": False, "message": str(hours.INVALID_MESSAGE)})
+    if parsed is None:
+        return JsonResponse({"valid": True, "status": "", "week": []})
+    now = timezone.localtime()
+    week = [
+        {
+            "label": day.label,
+            "intervals": [f"{begin:%H:%M}–{end:%H:%M}" for begin, end in day.intervals],
+        }
+        for day in hours.upcoming_week(parsed, now.date())
+    ]
+    return JsonResponse(
+        {"valid": True, "status": str(hours.status_at(parsed, now)), "week": week}
+    )

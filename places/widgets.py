@@ -10,7 +10,7 @@ class OpeningHoursWidget(forms.TextInput):
     template_name = "places/widgets/opening_hours.html"
 
     class Media:
-        js = ["js/hours-editor.js"]
+        js = ["js/i18n.js", "js/hours-editor.js"]
         css = {"all": ["css/hours-editor.css"]}
 
     def __init__(self, attrs=None):
@@ -20,5 +20,5 @@ class OpeningHoursWidget(forms.TextInput):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["preview_url"] = reverse_lazy("admin:places_place_hours")
+        context["preview_url"] = reverse_lazy("places:hours-preview")
         return context

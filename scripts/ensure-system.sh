@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system parts the directory needs are here: PostgreSQL with PostGIS, GDAL,
-# (with --browser, for the tests) Chromium and Redis, and (with --bench, for make bench)
-# Redis and the load generator wrk. Installs them with apt-get when run as root;
+# gettext (the translations), (with --browser, for the tests) Chromium and Redis, and
+# (with --bench, for make bench) Redis and the load generator wrk. Installs them with apt-get when run as root;
 # otherwise says exactly what to install.
 set -euo pipefail
 
@@ -22,6 +22,8 @@ pg_version=${pg_version:-15}
 [ -f "/usr/share/postgresql/$pg_version/extension/postgis.control" ] || packages+=("postgresql-$pg_version-postgis-3")
 ldconfig -p 2>/dev/null | grep 'libgdal\.so' >/dev/null || packages+=(libgdal32)  # not -q: with pipefail, SIGPIPE failed it
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# msgfmt compiles the translations (English pages); xgettext gathers them.
+command -v msgfmt >/dev/null 2>&1 || packages+=(gettext)
 if [ "$want_redis" = 1 ]; then
   # The tests check the shared cache against a local Redis; the benchmarks use it.
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)

@@ -3,6 +3,8 @@
    legend's swatches (one definition, in site.css). Canvas: thousands of points. */
 (function () {
   "use strict";
+  var t = (window.epn && window.epn.t) || function (text) { return text; };
+  var locale = (window.epn && window.epn.locale) || "fr-FR";
   var element = document.getElementById("coverage-map");
   if (!window.L || !element) { return; }
   var config = JSON.parse(document.getElementById("map-config").textContent);
@@ -22,8 +24,8 @@
     title.appendChild(strong);
     box.appendChild(title);
     var text = document.createElement("p");
-    text.textContent = (properties.population || 0).toLocaleString("fr-FR") + " habitants · " +
-      (properties.km === null ? "aucun lieu" : properties.km.toLocaleString("fr-FR") + " km du lieu le plus proche");
+    text.textContent = t("%s habitants").replace("%s", (properties.population || 0).toLocaleString(locale)) + " · " +
+      (properties.km === null ? t("aucun lieu") : t("%s km du lieu le plus proche").replace("%s", properties.km.toLocaleString(locale)));
     box.appendChild(text);
     if (properties.url) {
       var link = document.createElement("a");
@@ -58,6 +60,6 @@
       element.dataset.count = data.features.length;
     })
     .catch(function () {
-      if (status) { status.textContent = "La carte n’a pas pu être chargée ; les tableaux de cette page donnent les mêmes informations."; }
+      if (status) { status.textContent = t("La carte n’a pas pu être chargée ; les tableaux de cette page donnent les mêmes informations."); }
     });
 })();

@@ -1,9 +1,10 @@
-/* Admin: edit OSM opening hours by day and time slot. The text field stays the
+/* Admin and the public proposal form: edit OSM opening hours by day and time slot. The text field stays the
    value sent; the editor writes it ("Mo-Fr 09:00-12:00,14:00-18:00; PH off"),
    reads it back when it is simple enough, and shows the server's preview. */
 (function () {
   "use strict";
-  var DAYS = [["Mo", "Lundi"], ["Tu", "Mardi"], ["We", "Mercredi"], ["Th", "Jeudi"], ["Fr", "Vendredi"], ["Sa", "Samedi"], ["Su", "Dimanche"]];
+  var t = (window.epn && window.epn.t) || function (text) { return text; };
+  var DAYS = [["Mo", t("Lundi")], ["Tu", t("Mardi")], ["We", t("Mercredi")], ["Th", t("Jeudi")], ["Fr", t("Vendredi")], ["Sa", t("Samedi")], ["Su", t("Dimanche")]];
   var SLOT = /^\d{2}:\d{2}-\d{2}:\d{2}$/;
 
   function dayIndex(code) {
@@ -86,14 +87,14 @@
               status.className = "invalid";
               status.textContent = data.message;
             } else {
-              status.textContent = data.status ? "Aperçu : " + data.status : "";
+              status.textContent = data.status ? t("Aperçu : ") + data.status : "";
             }
             preview.appendChild(status);
             if (data.week && data.week.length) {
               var list = document.createElement("ul");
               data.week.forEach(function (day) {
                 var item = document.createElement("li");
-                item.textContent = day.label + " : " + (day.intervals.length ? day.intervals.join(", ") : "fermé");
+                item.textContent = day.label + " : " + (day.intervals.length ? day.intervals.join(", ") : t("fermé"));
                 list.appendChild(item);
               });
               preview.appendChild(list);
@@ -108,7 +109,7 @@
       fields.forEach(function (field, i) { field.disabled = !simple; field.value = simple ? parsed.days[i] : ""; });
       holidays.disabled = !simple;
       holidays.checked = simple ? parsed.holidays : false;
-      note.textContent = simple ? "" : "Horaires avancés : modifiez le texte ci-dessus directement.";
+      note.textContent = simple ? "" : t("Horaires avancés : modifiez le texte ci-dessus directement.");
       showPreview();
     }
 

@@ -6,6 +6,8 @@
    (#carte=zoom/lat/lon) so that it can be shared; the filters are the query string. */
 (function () {
   "use strict";
+  var t = (window.epn && window.epn.t) || function (text) { return text; };
+  var locale = (window.epn && window.epn.locale) || "fr-FR";
   if (!window.L) { return; }
 
   function readJSON(id) {
@@ -40,7 +42,7 @@
   var pending = null;
 
   function number(n) {
-    return n.toLocaleString("fr-FR");
+    return n.toLocaleString(locale);
   }
 
   function kindLabels(codes) {
@@ -48,8 +50,8 @@
   }
 
   function openText(open) {
-    if (open === true) { return "Ouvert maintenant"; }
-    if (open === false) { return "Fermé maintenant"; }
+    if (open === true) { return t("Ouvert maintenant"); }
+    if (open === false) { return t("Fermé maintenant"); }
     return "";
   }
 
@@ -85,7 +87,7 @@
   function clusterMarker(feature, latlng) {
     var count = feature.properties.count;
     var size = count < 100 ? 30 : count < 10000 ? 38 : 46;
-    var label = number(count) + " lieux : zoomer sur ce groupe";
+    var label = t("%s lieux : zoomer sur ce groupe").replace("%s", number(count));
     var marker = L.marker(latlng, {
       title: label,
       alt: label,
@@ -142,13 +144,13 @@
         fullMap.dataset.count = data.count;
         fullMap.dataset.clustered = data.clustered;
         if (status) {
-          status.textContent = number(data.count) + (data.count > 1 ? " lieux sur la carte" : " lieu sur la carte") +
-            (data.clustered ? " (regroupés : zoomez pour les voir un à un)" : "");
+          status.textContent = t(data.count > 1 ? "%s lieux sur la carte" : "%s lieu sur la carte").replace("%s", number(data.count)) +
+            (data.clustered ? t(" (regroupés : zoomez pour les voir un à un)") : "");
         }
       })
       .catch(function (error) {
         if (error.name === "AbortError") { return; }
-        if (status) { status.textContent = "La carte n’a pas pu être chargée. La liste des lieux reste disponible."; }
+        if (status) { status.textContent = t("La carte n’a pas pu être chargée. La liste des lieux reste disponible."); }
       });
     if (list && fullMap.dataset.list) {
       fetch(withParams(fullMap.dataset.list, params), { signal: signal })
