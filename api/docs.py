@@ -11,7 +11,7 @@ from django.db import DatabaseError
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from places.filters import facet_options
 
 from .models import DEFAULT_PARTNER_RATE
+from .serializers import SHAPES
 
 SCHEMA_SECONDS = 300
 
@@ -40,6 +41,16 @@ def facet_codes(result, generator, request, public):
             for parameter in operation.get("parameters", []):
                 if parameter["name"] in codes and parameter["in"] == "query":
                     parameter["schema"]["items"]["enum"] = codes[parameter["name"]]
+    return result
+
+
+def describe_shapes(result, generator, request, public):
+    """drf-spectacular hook: the shapes' descriptions (api.serializers.SHAPES), in
+    the language the description is generated in."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, text in SHAPES.items():
+        if name in schemas:
+            schemas[name]["description"] = str(text)
     return result
 
 
@@ -170,9 +181,12 @@ PERIODS = {"s": _("par seconde"), "m": _("par minute"), "h": _("par heure"),
 
 
 def rate_in_words(rate: str) -> str:
-    """DRF's "120/min" as "120 par minute"."""
+    """DRF's "120/min" as "120 requêtes par minute"."""
     number, _slash, period = rate.partition("/")
-    return f"{number} {PERIODS.get(period[:1], period)}"
+    return gettext("%(number)s requêtes %(period)s") % {
+        "number": number,
+        "period": PERIODS.get(period[:1], period),
+    }
 
 
 @require_safe

@@ -4,6 +4,8 @@ Places are written by `api.rows` (plain values, a fixed number of queries per pa
 rather than by these serializers field by field; the tests check every answer
 against the description generated from them (tests/test_api.py)."""
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -87,21 +89,24 @@ class PlaceSerializer(serializers.Serializer):
     )
 
 
-# The standard's vocabularies, as lists of its values (in the standard's order).
+def vocabulary_help(vocabulary: str) -> str:
+    return gettext(
+        "Valeurs du standard national, liste « %(list)s » de "
+        "/api/v1/vocabulaires/ (codes pour le filtre : son paramètre)."
+    ) % {"list": vocabulary}
+
+
+# The standard's vocabularies, as lists of its values (in the standard's order); the
+# help in the language the description is generated in.
 for _column, (_vocabulary, _field) in VOCABULARY_COLUMNS.items():
     PlaceSerializer._declared_fields[_column] = values(
-        _(
-            "Valeurs du standard national, liste « %(list)s » de "
-            "/api/v1/vocabulaires/ (codes pour le filtre : son paramètre)."
-        )
-        % {"list": _vocabulary}
+        lazy(vocabulary_help, str)(_vocabulary)
     )
 
 
 @extend_schema_serializer(component_name="LieuRetire")
 class WithdrawnPlaceSerializer(serializers.Serializer):
-    """Un lieu qui n’est plus public, tel que `modifie_depuis` le donne : de quoi
-    le retirer d’une copie."""
+    # Described in SHAPES.
 
     id = serializers.IntegerField()
     statut = serializers.ChoiceField(
@@ -113,7 +118,7 @@ class WithdrawnPlaceSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="LieuSupprime")
 class DeletedPlaceSerializer(serializers.Serializer):
-    """Un lieu supprimé : de quoi le retirer d’une copie."""
+    # Described in SHAPES.
 
     id = serializers.IntegerField()
     supprime_le = serializers.DateTimeField()
@@ -182,3 +187,14 @@ class VocabularySerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="Erreur")
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# What the description says of these shapes (rather than their docstrings: in the
+# language it is generated in, through api.docs.describe_shapes).
+SHAPES = {
+    "LieuRetire": _(
+        "Un lieu qui n’est plus public, tel que `modifie_depuis` le donne : de quoi "
+        "le retirer d’une copie."
+    ),
+    "LieuSupprime": _("Un lieu supprimé : de quoi le retirer d’une copie."),
+}

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -294,7 +295,7 @@ def place_parameters() -> list[OpenApiParameter]:
             str,
             many=True,
             explode=True,
-            description=f"{facet.label}. {FACET_HELP}",
+            description=format_lazy("{}. {}", facet.label, FACET_HELP),
         )
         for facet in FACETS
     ]

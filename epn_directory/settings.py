@@ -430,6 +430,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.docs.facet_codes",
+        "api.docs.describe_shapes",
     ],
 }
 CORS_ALLOW_ALL_ORIGINS = True

@@ -2,9 +2,10 @@ import re
 
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import translate_url
 from django.utils.formats import number_format
-from django.utils.html import json_script
+from django.utils.html import format_html, json_script
 from django.utils.translation import get_language, get_language_info, gettext_noop
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,9 @@ def distance_display(distance) -> str:
 def language_versions(context) -> list[dict]:
     """The current page in each language (query string kept): its code, its name
     in that language, its absolute address, and whether it is the one shown."""
-    request = context["request"]
+    request = context.get("request")
+    if request is None:  # an error page rendered without its request
+        return []
     current = get_language()
     versions = []
     for code, _name in settings.LANGUAGES:
@@ -87,7 +90,13 @@ JS_MESSAGES = [
 
 @register.simple_tag
 def js_messages() -> str:
-    """The scripts' messages in the page's language (nothing in French)."""
+    """The scripts' messages in the page's language, and the script that gives them
+    to the others (static/js/i18n.js, before them). Nothing in French: the scripts
+    are written in it."""
     if get_language() == settings.LANGUAGE_CODE:
         return ""
-    return json_script({text: _(text) for text in JS_MESSAGES}, "js-messages")
+    return format_html(
+        '{}<script src="{}" defer></script>',
+        json_script({text: _(text) for text in JS_MESSAGES}, "js-messages"),
+        static("js/i18n.js"),
+    )
