@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -14,7 +13,7 @@ from places.widgets import OpeningHoursWidget
 from . import proposals
 from .models import Coordinator, Suggestion
 from .proposals import tell_proposer, twins
-from .roles import GROUP_NAME, commune_condition, is_national
+from .roles import GROUP_NAME, is_national, suggestions_of
 from .scope import ScopedAdminMixin
 from .suggestions import accept, decide, value_to_apply
 
@@ -119,14 +118,9 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        """A correction is in the scope of its place's commune; a proposal, of the
-        commune it names until accepted, then of its place's (as corrections)."""
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        of_place = commune_condition(request.user, "place__commune__")
-        if of_place is None:
-            return queryset
-        proposed = Q(place__isnull=True) & commune_condition(request.user, "commune__")
-        return queryset.filter(of_place | proposed)
+        return suggestions_of(
+            admin.ModelAdmin.get_queryset(self, request), request.user
+        )
 
     def get_fields(self, request, obj=None):
         return self.proposal_fields if obj and obj.is_proposal else self.fields

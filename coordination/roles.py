@@ -64,6 +64,16 @@ def scoped(queryset, user, path: str):
     return queryset if condition is None else queryset.filter(condition)
 
 
+def suggestions_of(queryset, user):
+    """Suggestions in the user's scope: a correction by its place's commune; a
+    proposed place by the commune it names until accepted, then by its place's."""
+    of_place = commune_condition(user, "place__commune__")
+    if of_place is None:
+        return queryset
+    proposed = Q(place__isnull=True) & commune_condition(user, "commune__")
+    return queryset.filter(of_place | proposed)
+
+
 def places_of(queryset, user):
     return scoped(queryset, user, "commune__")
 

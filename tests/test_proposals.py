@@ -5,6 +5,7 @@ created; the person is told in their language; the form is protected like the
 correction form."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core import mail
 from django.test import Client
 
@@ -187,3 +188,16 @@ def test_the_form_is_linked_from_the_footer_and_empty_results(client):
     empty = client.get("/lieux/?q=zzzqqqxxx").content.decode()
     assert "Vous connaissez un lieu qui manque ?" in empty
     assert 'href="/lieux/proposer/"' in empty
+
+
+def test_the_dashboard_counts_proposals_of_the_territory_only(client, paca, bretagne):
+    """The admin's home counted suggestions by their place's commune: proposals,
+    which have none yet, were in no coordinator's to-do list."""
+    propose(client)
+
+    def pending(coordinator) -> str:
+        home = BeautifulSoup(coordinator.get("/admin/").content, "html.parser")
+        line = "Suggestions des citoyens à traiter"
+        return next(tr for tr in home.select("tr") if line in tr.text).td.text
+
+    assert (pending(paca), pending(bretagne)) == ("1", "0")

@@ -9,7 +9,7 @@ from places.models import Place
 from places.quality import Flag
 
 from ..models import Suggestion
-from ..roles import is_national, places_of, scoped, territories_of
+from ..roles import is_national, places_of, suggestions_of, territories_of
 
 register = template.Library()
 
@@ -25,10 +25,8 @@ def coordinator_todo(context) -> dict[str, list[tuple[str, int, str]]]:
     user = request.user
     if not user.has_perm("places.view_place"):
         return {}
-    suggestions = scoped(
-        Suggestion.objects.filter(status=Suggestion.Status.PENDING),
-        user,
-        "place__commune__",
+    suggestions = suggestions_of(
+        Suggestion.objects.filter(status=Suggestion.Status.PENDING), user
     )
     changelist = reverse("admin:places_place_changelist")
     checks = [
