@@ -111,7 +111,11 @@ def accept(suggestion: Suggestion, user) -> Place:
         data_updated_on=timezone.localdate(),
     )
     place.full_clean(exclude=["slug"])
-    kind = Kind.objects.get(code=data["kind"])
+    kind = Kind.objects.filter(code=data.get("kind")).first()
+    if kind is None:  # removed from the reference lists since
+        raise ValidationError(
+            _("Ce type de lieu n’existe plus : créez le lieu à la main.")
+        )
     services = Term.objects.filter(
         vocabulary=Vocabulary.SERVICE, code__in=data.get("services", [])
     )

@@ -21,7 +21,7 @@ CLIENT = Client()
 PARAMS = [
     "q", "ou", "lat", "lon", "rayon", "type", "service", "public", "frais",
     "accompagnement", "label", "equipement", "ouvert", "tri", "page", "bbox", "zoom",
-    "embed", "p", "format",
+    "embed", "p", "format", "value",
 ]  # fmt: skip
 odd_values = st.one_of(
     st.text(max_size=300),
@@ -76,6 +76,33 @@ suggestion = st.fixed_dictionaries(
     },
 )  # fmt: skip
 
+# A missing place proposed (/lieux/proposer/): each field anything, or near a real one.
+proposal = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=300),
+        "kind": st.one_of(st.sampled_from(["epn", "fablab", ""]), st.text(max_size=20)),
+        "address": st.text(max_size=300),
+        "town": st.one_of(
+            st.sampled_from(["35000 Rennes", "Rennes", "35000", "75011 Paris", "Nicee",
+                             "06000 Nice", "2A", "99999", "Bretagne"]),
+            st.text(max_size=150),
+        ),
+        "phone": st.text(max_size=40),
+        "contact_email": st.text(max_size=300),
+        "url": st.text(max_size=600),
+        "opening_hours": st.one_of(
+            st.sampled_from(["Mo-Fr 09:00-12:00", "lundi 9h-12h", "Mo 25:00-26:00",
+                             "du lundi au vendredi de 9h à 12h", "24/7"]),
+            st.text(max_size=600),
+        ),
+        "services": st.lists(st.text(max_size=60), max_size=4),
+        "comment": st.text(max_size=1200),
+        "email": st.text(max_size=300),
+        "website": st.text(max_size=20),
+    },
+)  # fmt: skip
+
 # Every public endpoint: (method, path template).
 ENDPOINTS = [
     ("GET", "/"),
@@ -84,6 +111,10 @@ ENDPOINTS = [
     ("GET", "/lieux/{segment}/signaler/"),
     ("POST", "/lieux/{segment}/signaler/"),
     ("GET", "/lieux/{segment}/signaler/merci/"),
+    ("GET", "/lieux/proposer/"),
+    ("POST", "/lieux/proposer/"),
+    ("GET", "/horaires/apercu/"),
+    ("GET", "/en/lieux/"),
     ("GET", "/territoires/{segment}/"),
     ("GET", "/carte/"),
     ("GET", "/carte/liste/"),
@@ -131,6 +162,9 @@ def test_no_request_gives_a_server_error(
         response = CLIENT.get(path, sent, **extra, **data.draw(headers))
     elif path == "/admin/login/":
         sent = dict(zip(("username", "password"), data.draw(logins), strict=True))
+        response = CLIENT.post(path, sent, **extra)
+    elif path == "/lieux/proposer/":
+        sent = data.draw(proposal)
         response = CLIENT.post(path, sent, **extra)
     else:
         sent = data.draw(suggestion)
