@@ -202,6 +202,16 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
             _("page publique"),
         )
 
+    def save_model(self, request, obj, form, change):
+        """With a decision's button, only the value to apply is saved (a full save
+        of this request's copy would put back the state it read: a double click
+        re-opened a proposal another click had just accepted)."""
+        decision = {"_accept", "_handled", "_reject"} & set(request.POST)
+        if not decision:
+            return super().save_model(request, obj, form, change)
+        if "applied_value" in form.changed_data:
+            obj.save(update_fields=["applied_value"])
+
     def response_change(self, request, obj):
         if obj.is_proposal and "_accept" in request.POST:
             return self.create_place(request, obj)
@@ -222,8 +232,7 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
             ("_reject", Suggestion.Status.REJECTED, _("Suggestion refusée.")),
         ]:
             if button in request.POST:
-                if obj.status == Suggestion.Status.PENDING:
-                    decide(obj, request.user, status)
+                if decide(obj, request.user, status):
                     tell_proposer(obj, request)
                     self.message_user(request, message)
                 return HttpResponseRedirect("../")
@@ -233,9 +242,9 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def reject_selected(self, request, queryset):
         count = 0
         for suggestion in queryset.filter(status=Suggestion.Status.PENDING):
-            decide(suggestion, request.user, Suggestion.Status.REJECTED)
-            tell_proposer(suggestion, request)
-            count += 1
+            if decide(suggestion, request.user, Suggestion.Status.REJECTED):
+                tell_proposer(suggestion, request)
+                count += 1
         self.message_user(request, _("%d suggestion(s) refusée(s).") % count)
 
     def create_place(self, request, obj):

@@ -35,7 +35,12 @@ class SuggestionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = Suggestion.Field.choices  # no empty choice
+        # No empty choice; a missing place is proposed at /lieux/proposer/.
+        self.fields["field"].choices = [
+            choice
+            for choice in Suggestion.Field.choices
+            if choice[0] != Suggestion.Field.NEW_PLACE
+        ]
         for name, field in self.fields.items():
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
@@ -126,6 +131,12 @@ class ProposalForm(forms.Form):
                 field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
         self.commune = None
 
+    def clean_name(self) -> str:
+        return one_line(self.cleaned_data["name"])
+
+    def clean_address(self) -> str:
+        return one_line(self.cleaned_data["address"])
+
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"].strip()
         number = e164_number(raw, "FR") if raw else ""
@@ -158,17 +169,9 @@ class ProposalForm(forms.Form):
         cleaned = super().clean()
         town = cleaned.get("town", "")
         if town:
-            self.commune, postal = find_commune(town)
-            if self.commune is None:
-                self.add_error(
-                    "town",
-                    _("Commune introuvable : écrivez son code postal et son nom."),
-                )
-            elif not postal:
-                self.add_error(
-                    "town",
-                    _("Cette commune a plusieurs codes postaux : écrivez le bon."),
-                )
+            self.commune, postal, problem = find_commune(town)
+            if problem:
+                self.add_error("town", problem)
             cleaned["postal_code"] = postal
         return cleaned
 
@@ -195,3 +198,9 @@ class ProposalForm(forms.Form):
             "opening_hours": data["opening_hours"],
             "services": [term.code for term in data["services"]],
         }
+
+
+def one_line(text: str) -> str:
+    """Line breaks and runs of spaces as one space: a name goes into e-mail subjects
+    (where a line break is refused) and onto one line of a page."""
+    return " ".join(text.split())

@@ -29,26 +29,51 @@ TWIN_SIMILARITY = 0.4
 TWINS_SHOWN = 5
 
 
-def find_commune(text: str) -> tuple[Territory | None, str]:
+def find_commune(text: str) -> tuple[Territory | None, str, str]:
     """The commune that `text` ("35000 Rennes", "Rennes", "75011 Paris") names, read
-    as the search reads places (misspellings too), and the postal code to write:
-    the one typed, else the commune's when it has only one."""
+    as the search reads places (misspellings too), the postal code to write (the one
+    typed, else the commune's when it has only one), and what is wrong when neither
+    can be told for sure: a postal code and a name that disagree are not guessed
+    between (a typo in the code would send the proposal to another territory)."""
     tokens = text.replace(",", " ").split()
     postal = next((t for t in tokens if POSTAL_CODE.match(t)), "")
     rest = " ".join(t for t in tokens if t != postal)
     by_code = named(postal).territory if postal else None
+    if by_code is not None and postal not in by_code.postal_codes:
+        by_code = None  # a commune's INSEE code, not a postal code
+    if postal and by_code is None:
+        return None, "", _("Code postal inconnu : %(code)s.") % {"code": postal}
     by_name = named(rest).territory if rest else None
-    if by_code is not None and by_name is not None and by_code.parent_id == by_name.pk:
-        commune = by_code  # "75011 Paris": Paris 11e
-    elif by_name is not None and (not postal or postal in by_name.postal_codes):
-        commune = by_name
+    if by_name is not None and by_name.level not in TOWN_LEVELS:
+        # A département or a région; or both a département and a town (Paris).
+        by_name = Territory.objects.filter(
+            level=Territory.Level.COMMUNE, search_name=by_name.search_name
+        ).first()
+    if rest and by_name is None:
+        return None, "", _("Commune introuvable : écrivez son code postal et son nom.")
+    if by_code is not None and by_name is not None:
+        if by_code.pk == by_name.pk or by_code.parent_id == by_name.pk:
+            commune = by_code  # "75011 Paris": Paris 11e
+        elif postal in by_name.postal_codes:
+            commune = by_name  # several communes share this postal code
+        else:
+            return (
+                None,
+                "",
+                _("Le code postal %(code)s n’est pas celui de %(name)s : vérifiez-les.")
+                % {"code": postal, "name": by_name},
+            )
     else:
-        commune = by_code
-    if commune is None or commune.level not in TOWN_LEVELS:
-        return None, ""
-    if not postal and len(commune.postal_codes) == 1:
+        commune = by_code or by_name
+    if not postal:
+        if len(commune.postal_codes) != 1:
+            return (
+                None,
+                "",
+                _("Cette commune a plusieurs codes postaux : écrivez le bon."),
+            )
         postal = commune.postal_codes[0]
-    return commune, postal
+    return commune, postal, ""
 
 
 def locate(address: str, postal_code: str, commune: Territory) -> tuple[Point, bool]:
@@ -67,7 +92,8 @@ def locate(address: str, postal_code: str, commune: Territory) -> tuple[Point, b
 def twins(suggestion: Suggestion) -> list[Place]:
     """Places that may be the one proposed: a similar name within TWIN_METRES, or a
     similar name or the same address in the same commune (the import's duplicate
-    check, issue 11, for one place)."""
+    check, issue 11, for one place). Published places only: a draft may belong to
+    another territory, whose coordinators alone may see it."""
     data = suggestion.proposal
     name, address = data.get("name", ""), data.get("address", "")
     near = Q(commune=suggestion.commune)
@@ -75,7 +101,7 @@ def twins(suggestion: Suggestion) -> list[Place]:
         point = Point(data["lon"], data["lat"], srid=4326)
         near |= Q(location__dwithin=(point, TWIN_METRES / 111_000))
     return list(
-        Place.objects.exclude(status=Place.Status.CLOSED)
+        Place.objects.published()
         .filter(near)
         .annotate(likeness=TrigramSimilarity("name", name))
         .filter(Q(likeness__gte=TWIN_SIMILARITY) | Q(address__iexact=address))
@@ -88,9 +114,9 @@ def accept(suggestion: Suggestion, user) -> Place:
     """Create the proposed place, published, its creation kept in the history under
     `user`. Raises PermissionDenied outside the user's scope, ValidationError (with
     nothing created) when the proposal no longer fits."""
-    if suggestion.status != Suggestion.Status.PENDING:
-        raise ValidationError(_("Cette proposition a déjà été traitée."))
-    if not commune_in_scope(user, suggestion.commune):
+    if not suggestion.is_proposal or not suggestion.proposal.get("name"):
+        raise ValidationError(_("Ce n’est pas une proposition de lieu."))
+    if suggestion.commune is None or not commune_in_scope(user, suggestion.commune):
         raise PermissionDenied(OUT_OF_SCOPE)
     data = suggestion.proposal
     lon, lat = data.get("lon"), data.get("lat")
@@ -122,6 +148,10 @@ def accept(suggestion: Suggestion, user) -> Place:
     place._change_reason = _("Proposition n°%d acceptée") % suggestion.pk
     place._history_user = user
     with transaction.atomic():
+        # Two coordinators, or a double click: the first one decides.
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != Suggestion.Status.PENDING:
+            raise ValidationError(_("Cette proposition a déjà été traitée."))
         place.save()
         place.kinds.set([kind])
         if kind.structure_type_id:
@@ -138,6 +168,8 @@ def tell_proposer(suggestion: Suggestion, request) -> bool:
     """Tell the person who proposed the place, in their language, what became of
     it (when they left an address). Returns whether a message was sent."""
     decided = (Suggestion.Status.ACCEPTED, Suggestion.Status.REJECTED)
+    if not suggestion.is_proposal:
+        return False  # a correction's address is only to ask a question
     if not suggestion.email or suggestion.status not in decided:
         return False  # "handled by hand": the coordinator writes, if need be
     name = suggestion.proposal.get("name", "")

@@ -94,7 +94,7 @@ def accept(suggestion: Suggestion, user) -> None:
     `applied_value`, else the citizen's, hours read as `value_to_apply` does),
     recorded in the history under `user`. Raises ValidationError, with nothing
     changed, when the value does not fit."""
-    if suggestion.status != Suggestion.Status.PENDING:
+    if suggestion.status != Suggestion.Status.PENDING or suggestion.is_proposal:
         raise ValidationError(_("Cette suggestion a déjà été traitée."))
     place = suggestion.place
     field = suggestion.field
@@ -115,14 +115,29 @@ def accept(suggestion: Suggestion, user) -> None:
         place._change_reason = _("Suggestion n°%d acceptée") % suggestion.pk
         place._history_user = user
     with transaction.atomic():
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != Suggestion.Status.PENDING:
+            raise ValidationError(_("Cette suggestion a déjà été traitée."))
         if field != Field.OTHER:
             place.save()
         suggestion.applied_value = value
         suggestion.save(update_fields=["applied_value"])
-        decide(suggestion, user, Suggestion.Status.ACCEPTED)
+        _decide(suggestion, user, Suggestion.Status.ACCEPTED)
 
 
-def decide(suggestion: Suggestion, user, status: str) -> None:
+def decide(suggestion: Suggestion, user, status: str) -> bool:
+    """Close a pending suggestion as `status`; False (nothing changed) when someone
+    decided it meanwhile (`suggestion` may be stale: a double click, two
+    coordinators)."""
+    with transaction.atomic():
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != Suggestion.Status.PENDING:
+            return False
+        _decide(suggestion, user, status)
+    return True
+
+
+def _decide(suggestion: Suggestion, user, status: str) -> None:
     suggestion.status = status
     suggestion.decided_by = user
     suggestion.decided_at = timezone.now()

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from epn_directory.replicas import read_connection
@@ -175,7 +176,9 @@ class PlaceFilter(django_filters.FilterSet):
                 "inputmode": "decimal",
             }
         ),
-        help_text=_("%(km)s km si vous ne dites rien.") % {"km": DEFAULT_RADIUS_KM},
+        help_text=format_lazy(
+            _("{km} km si vous ne dites rien."), km=DEFAULT_RADIUS_KM
+        ),
     )
     type = facet_filter(FACETS[0])
     service = facet_filter(FACETS[1])

@@ -10,6 +10,7 @@ cells), and so is the size of a response, whatever the number of places.
 
 from django.contrib.gis.db.models import Extent
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from epn_directory.replicas import read_connection
@@ -64,12 +65,13 @@ def place_features(places) -> list[dict]:
             place_id__in=[row[0] for row in rows], during__contains=timezone.now()
         ).values_list("place_id", flat=True)
     )
+    listing = reverse("places:list")  # /lieux/, or /en/lieux/ on English pages
     return [
         point(
             x,
             y,
             name=name,
-            url=f"/lieux/{slug}/",
+            url=f"{listing}{slug}/",
             kinds=[kinds[pk] for pk in kind_ids if pk in kinds],
             # Unknown hours: neither open nor closed.
             open=pk in open_now if opening_hours else None,

@@ -499,6 +499,15 @@ def robots(request: HttpRequest) -> HttpResponse:
         "Disallow: /lieux/?",
         "Disallow: /carte/?",
         "Disallow: /lieux/*/signaler/",
+        "Disallow: /lieux/proposer/",
+        # The same in English.
+        "Disallow: /en/export/",
+        "Disallow: /en/carte/lieux.geojson",
+        "Disallow: /en/carte/liste/",
+        "Disallow: /en/lieux/?",
+        "Disallow: /en/carte/?",
+        "Disallow: /en/lieux/*/signaler/",
+        "Disallow: /en/lieux/proposer/",
         "Disallow: /api/v1/lieux/",  # the API's data (its documentation, /api/v1/,
         "Disallow: /api/v1/territoires/",  # stays open to crawlers)
         f"Sitemap: {sitemap}",

@@ -193,3 +193,39 @@ def test_an_english_search_finds_and_says_what_it_understood(client):
     assert titles[0] == "Espace de Rennes"
     with translation.override("en"):
         assert str(commune("35238")) == "Rennes (35)"
+
+
+# Found by the review of the change.
+
+
+def test_english_words_do_not_change_french_searches():
+    """ "j'ai" read "AI" (understanding the digital world), "courses" a workshop."""
+    for query in ["j'ai un problème avec ma box", "faire mes courses en ligne",
+                  "le résumé du roman"]:  # fmt: skip
+        assert understand(query).needs == [], query
+
+
+def test_map_popups_link_to_the_page_s_language(client):
+    place = PlaceFactory(name="Espace de Rennes")
+    english = client.get("/en/carte/lieux.geojson?zoom=16").json()
+    french = client.get("/carte/lieux.geojson?zoom=16").json()
+    assert english["features"][0]["properties"]["url"] == f"/en/lieux/{place.slug}/"
+    assert french["features"][0]["properties"]["url"] == f"/lieux/{place.slug}/"
+
+
+def test_texts_made_when_the_code_loads_follow_the_page(client):
+    """The radius' help was formatted once, in French, when the filters loaded."""
+    html = client.get("/en/lieux/?lat=48.11&lon=-1.68").content.decode()
+    assert "10 km if you say nothing." in html and "si vous ne dites rien" not in html
+
+
+def test_robots_keep_crawlers_out_of_both_languages_endless_searches(client):
+    robots = client.get("/robots.txt").content.decode()
+    for path in ["/lieux/?", "/carte/?", "/export/", "/lieux/proposer/"]:
+        assert f"Disallow: {path}\n" in robots and f"Disallow: /en{path}\n" in robots
+
+
+def test_a_missing_page_switches_to_the_other_language_s_home(client):
+    html = BeautifulSoup(client.get("/en/nope/").content, "html.parser")
+    assert html.select('link[rel="alternate"][hreflang]') == []
+    assert html.select_one("a.language-switch")["href"] == "http://testserver/"

@@ -7,9 +7,11 @@ correction form."""
 import pytest
 from bs4 import BeautifulSoup
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from coordination.models import Suggestion
+from coordination.proposals import accept, find_commune
 from places.models import Place
 
 from .factories import PlaceFactory, commune
@@ -201,3 +203,87 @@ def test_the_dashboard_counts_proposals_of_the_territory_only(client, paca, bret
         return next(tr for tr in home.select("tr") if line in tr.text).td.text
 
     assert (pending(paca), pending(bretagne)) == ("1", "0")
+
+
+# Found by the review of the change.
+
+
+def test_the_correction_form_does_not_offer_a_new_place(client):
+    """It did: a « place to add » about an existing place, with nothing in it, which
+    no coordinator could create (403) and a national one crashed on."""
+    place = PlaceFactory(name="Espace de Rennes")
+    page = client.get(f"/lieux/{place.slug}/signaler/").content.decode()
+    assert 'value="new_place"' not in page
+    response = client.post(
+        f"/lieux/{place.slug}/signaler/", {"field": "new_place", "comment": "x"}
+    )
+    assert response.status_code == 200 and not Suggestion.objects.exists()
+
+
+def test_refusing_a_correction_writes_nothing_to_the_citizen(client, bretagne):
+    """Refusing any correction e-mailed its author « Votre proposition «  » »."""
+    place = PlaceFactory(name="Espace de Rennes")
+    client.post(
+        f"/lieux/{place.slug}/signaler/",
+        {"field": "phone", "proposed_value": "02 99 00 00 00", "email": "a@b.org"},
+    )
+    correction = Suggestion.objects.get()
+    sent = len(mail.outbox)
+    bretagne.post(f"{QUEUE}{correction.pk}/change/", {"_reject": "1"})
+    correction.refresh_from_db()
+    assert correction.status == "rejected" and len(mail.outbox) == sent
+
+
+def test_a_second_decision_changes_nothing(client, paca, rf):
+    """A double click on « Créer le lieu » published the place and put the proposal
+    back in the queue: the admin saved the copy it had read before deciding."""
+    from django.contrib import admin
+
+    from coordination.suggestions import decide
+
+    propose(client)
+    stale = Suggestion.objects.get()
+    fresh = Suggestion.objects.get()
+    place = accept(fresh, paca.user)
+    # A decision with the copy read before: refused, nothing changed.
+    assert decide(stale, paca.user, Suggestion.Status.REJECTED) is False
+    with pytest.raises(ValidationError):
+        accept(stale, paca.user)
+    request = rf.post("/", {"_accept": "1"})
+    request.user = paca.user
+    model_admin = admin.site._registry[Suggestion]
+    form = model_admin.get_form(request, stale)(instance=stale, data={})
+    form.is_valid()
+    model_admin.save_model(request, stale, form, change=True)
+    current = Suggestion.objects.get()
+    assert (current.status, current.place) == ("accepted", place)
+    assert Place.objects.filter(name=NAME).count() == 1
+
+
+def test_a_line_break_in_a_name_cannot_stop_the_e_mails(client):
+    """A name with a line break raised BadHeaderError in every e-mail subject (with
+    SMTP, a server error after the proposal was saved)."""
+    coordinator_client("alpes", ("departement", "06"))
+    propose(client, name="Espace Nice\r\nBcc: evil@example.com", address="1 rue\nX")
+    proposal = Suggestion.objects.get()
+    assert proposal.proposal["name"] == "Espace Nice Bcc: evil@example.com"
+    assert proposal.proposal["address"] == "1 rue X"
+    assert mail.outbox[0].subject == "Lieu proposé : Espace Nice Bcc: evil@example.com"
+
+
+@pytest.mark.parametrize(
+    "town, found, problem",
+    [
+        ("35000 Rennes", ("35238", "35000"), ""),
+        ("Rennes, 35000", ("35238", "35000"), ""),
+        ("75011 Paris", ("75111", "75011"), ""),
+        ("06000 Rennes", None, "n’est pas celui de Rennes"),  # a typo: not guessed
+        ("35238", None, "Code postal inconnu"),  # an INSEE code
+        ("Occitanie", None, "Commune introuvable"),  # a région
+        ("Nice", None, "plusieurs codes postaux"),
+    ],
+)
+def test_the_commune_is_read_surely_or_asked_for(town, found, problem):
+    commune, postal, said = find_commune(town)
+    assert (commune and (commune.code, postal)) == (found or None)
+    assert problem in said and bool(said) == bool(problem)

@@ -3,10 +3,15 @@ import re
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
 from django.utils.formats import number_format
 from django.utils.html import format_html, json_script
-from django.utils.translation import get_language, get_language_info, gettext_noop
+from django.utils.translation import (
+    get_language,
+    get_language_info,
+    gettext_noop,
+    override,
+)
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -38,15 +43,25 @@ def language_versions(context) -> list[dict]:
     if request is None:  # an error page rendered without its request
         return []
     current = get_language()
+    try:
+        resolve(request.path_info)
+        found = True
+    except Resolver404:  # a page that does not exist: the other language's home
+        found = False
     versions = []
     for code, _name in settings.LANGUAGES:
-        path = translate_url(request.get_full_path(), code)
+        if found:
+            path = translate_url(request.get_full_path(), code)
+        else:
+            with override(code):
+                path = reverse("places:home")
         versions.append(
             {
                 "code": code,
                 "name": get_language_info(code)["name_local"].capitalize(),
                 "url": request.build_absolute_uri(path),
                 "current": code == current,
+                "alternate": found,  # the same page: an hreflang alternate
             }
         )
     return versions
@@ -83,6 +98,7 @@ JS_MESSAGES = [
     gettext_noop("Samedi"),
     gettext_noop("Dimanche"),
     gettext_noop("Aperçu : "),
+    gettext_noop(" : "),
     gettext_noop("fermé"),
     gettext_noop("Horaires avancés : modifiez le texte ci-dessus directement."),
 ]

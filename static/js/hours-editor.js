@@ -94,7 +94,7 @@
               var list = document.createElement("ul");
               data.week.forEach(function (day) {
                 var item = document.createElement("li");
-                item.textContent = day.label + " : " + (day.intervals.length ? day.intervals.join(", ") : t("fermé"));
+                item.textContent = day.label + t(" : ") + (day.intervals.length ? day.intervals.join(", ") : t("fermé"));
                 list.appendChild(item);
               });
               preview.appendChild(list);

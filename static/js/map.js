@@ -144,7 +144,8 @@
         fullMap.dataset.count = data.count;
         fullMap.dataset.clustered = data.clustered;
         if (status) {
-          status.textContent = t(data.count > 1 ? "%s lieux sur la carte" : "%s lieu sur la carte").replace("%s", number(data.count)) +
+          var several = locale === "fr-FR" ? data.count > 1 : data.count !== 1;
+          status.textContent = t(several ? "%s lieux sur la carte" : "%s lieu sur la carte").replace("%s", number(data.count)) +
             (data.clustered ? t(" (regroupés : zoomez pour les voir un à un)") : "");
         }
       })
