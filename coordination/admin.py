@@ -213,20 +213,8 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
             obj.save(update_fields=["applied_value"])
 
     def response_change(self, request, obj):
-        if obj.is_proposal and "_accept" in request.POST:
-            return self.create_place(request, obj)
         if "_accept" in request.POST:
-            try:
-                accept(obj, request.user)
-            except ValidationError as error:
-                self.message_user(
-                    request,
-                    _("Suggestion non appliquée : %s") % " ".join(error.messages),
-                    messages.ERROR,
-                )
-                return HttpResponseRedirect(request.path)
-            self.message_user(request, _("Suggestion acceptée et appliquée."))
-            return HttpResponseRedirect("../")
+            return self.apply_or_create(request, obj)
         for button, status, message in [
             ("_handled", Suggestion.Status.HANDLED, _("Suggestion traitée à la main.")),
             ("_reject", Suggestion.Status.REJECTED, _("Suggestion refusée.")),
@@ -247,18 +235,28 @@ class SuggestionAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 count += 1
         self.message_user(request, _("%d suggestion(s) refusée(s).") % count)
 
-    def create_place(self, request, obj):
-        """« Créer le lieu »: the proposed place, published; then its form, to
-        complete it."""
+    def apply_or_create(self, request, obj):
+        """« Appliquer la valeur » (a correction), or « Créer le lieu » (a proposed
+        place: published, then its form, to complete it)."""
+        proposal = obj.is_proposal
         try:
-            place = proposals.accept(obj, request.user)
+            if proposal:
+                place = proposals.accept(obj, request.user)
+            else:
+                accept(obj, request.user)
         except ValidationError as error:
+            refused = (
+                _("Lieu non créé : %s")
+                if proposal
+                else _("Suggestion non appliquée : %s")
+            )
             self.message_user(
-                request,
-                _("Lieu non créé : %s") % " ".join(error.messages),
-                messages.ERROR,
+                request, refused % " ".join(error.messages), messages.ERROR
             )
             return HttpResponseRedirect(request.path)
+        if not proposal:
+            self.message_user(request, _("Suggestion acceptée et appliquée."))
+            return HttpResponseRedirect("../")
         tell_proposer(obj, request)
         self.message_user(
             request, _("Lieu créé et publié : complétez sa fiche si besoin.")
