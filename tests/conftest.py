@@ -22,7 +22,7 @@ DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
 
 # Property-based tests: a quick profile in `make test` (every endpoint, every kind of
 # odd input, a few dozen each), the full 1,000 inputs per endpoint in `make fuzz`.
-hypothesis.settings.register_profile("quick", max_examples=30)
+hypothesis.settings.register_profile("quick", max_examples=20)
 hypothesis.settings.register_profile("fuzz", max_examples=1000)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 

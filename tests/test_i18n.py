@@ -60,7 +60,20 @@ def test_the_translations_hold_every_text_marked_in_the_code(tmp_path):
         root,
         copy,
         ignore=shutil.ignore_patterns(
-            ".venv", "node_modules", ".git", "tests", "staticfiles", "*.mo", "docs"
+            ".venv",
+            "node_modules",
+            ".git",
+            "tests",
+            "staticfiles",
+            "*.mo",
+            "docs",
+            ".hypothesis",
+            ".pytest_cache",
+            ".ruff_cache",
+            "backups",
+            "media",
+            "test-artifacts",
+            ".make",
         ),
     )
     subprocess.run(
