@@ -4,11 +4,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.http import QueryDict
 
-from places.exchange.importer import import_places
 from places.filters import PlaceFilter, facet_counts
 from places.models import Place
 
-from .conftest import REAL_FILES, SHARED_DATA, needs_shared_data
 from .factories import PlaceFactory, commune
 
 pytestmark = pytest.mark.django_db
@@ -147,26 +145,6 @@ def test_empty_results_suggest_how_to_widen(client, places):
     text = content.decode()
     assert "rayon de 1 km" in text
     assert "Sans le filtre « Type de lieu »" in text
-
-
-@needs_shared_data
-def test_real_data_search_quality():
-    for name in REAL_FILES:
-        import_places(str(SHARED_DATA / name))
-    assert names("ou=Marseille 11e")  # an arrondissement
-    assert all(
-        p.commune.departement_code == "42"
-        for p in PlaceFilter(
-            QueryDict("ou=42000"), queryset=Place.objects.published()
-        ).qs
-    )
-    found = names("q=mediatheque")
-    assert len(found) > 50 and "diath" in found[0].lower()
-    near_lyon = PlaceFilter(
-        QueryDict("lat=45.7640&lon=4.8357&rayon=3"), queryset=Place.objects.published()
-    ).qs[:20]
-    distances = [p.distance.m for p in near_lyon]
-    assert distances == sorted(distances) and distances[-1] <= 3000
 
 
 def test_territory_pages_list_children_with_counts_and_places(client, places):

@@ -37,6 +37,17 @@ def names(query: str) -> list[str]:
     return [name.lower() for name in found(query).values_list("name", flat=True)]
 
 
+def test_towns_postal_codes_words_and_points_on_real_data():
+    """(Moved from test_search.py, which imported both real files again for it.)"""
+    assert found("ou=Marseille 11e")  # an arrondissement
+    assert all(p.commune.departement_code == "42" for p in found("ou=42000"))
+    mediatheques = names("q=mediatheque")
+    assert len(mediatheques) > 50 and "diath" in mediatheques[0]
+    near_lyon = found("lat=45.7640&lon=4.8357&rayon=3")[:20]
+    distances = [p.distance.m for p in near_lyon]
+    assert distances == sorted(distances) and distances[-1] <= 3000
+
+
 def test_a_common_word_ranks_its_namesakes_first():
     results = names("q=mediatheque")
     assert len(results) > 20 and "diath" in results[0]
