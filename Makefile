@@ -50,7 +50,7 @@ db: system
 $(STAMPS)/python: pyproject.toml
 	@mkdir -p $(STAMPS)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile -e '.[test]'
 	@touch $@
 
 # The English pages: locale/*.po compiled into the .mo files Django reads.
