@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -54,7 +55,8 @@ def suggest(request, slug: str):
                 suggestion.save()
                 notify(suggestion, request)
             return redirect("coordination:thanks", slug=place.slug)
-    return render(request, "coordination/suggest.html", {"place": place, "form": form})
+    context = {"place": place, "form": form, "cancel_url": place.get_absolute_url()}
+    return render(request, "coordination/suggest.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -78,7 +80,8 @@ def propose(request):
                 )
                 notify(suggestion, request)
             return redirect("coordination:proposed")
-    return render(request, "coordination/propose.html", {"form": form})
+    context = {"form": form, "cancel_url": reverse("places:home")}
+    return render(request, "coordination/propose.html", context)
 
 
 def proposed(request):

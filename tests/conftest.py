@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
+from django.utils import translation
 
 from places.models import Territory
 from places.territories import load_territories
@@ -68,6 +69,17 @@ def real_files_imported(django_db_blocker):
                 f"TRUNCATE {Place._meta.db_table}, {Distance._meta.db_table} CASCADE"
             )
         DBTaskResult.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def french_by_default():
+    """A request to an English page leaves English active in the thread that made
+    it (LocaleMiddleware activates it; nothing restores it after the response): in
+    the next test, `get_absolute_url()` gave "/en/lieux/…". Every test starts in
+    French, as every request outside /en/ does."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
