@@ -10,9 +10,26 @@ from .models import Suggestion
 from .proposals import find_commune, locate
 
 
-class SuggestionForm(forms.ModelForm):
-    # A honeypot: hidden from people (CSS and aria-hidden), filled by robots.
-    website = forms.CharField(required=False, label=_("Ne pas remplir"))
+class CitizensForm:
+    """What the forms citizens send share: a honeypot (`website`: hidden from people
+    by CSS and aria-hidden, filled by robots) and hints read with their field."""
+
+    def describe_fields(self) -> None:
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+def honeypot() -> forms.CharField:
+    return forms.CharField(required=False, label=_("Ne pas remplir"))
+
+
+class SuggestionForm(CitizensForm, forms.ModelForm):
+    website = honeypot()
 
     class Meta:
         model = Suggestion
@@ -41,9 +58,7 @@ class SuggestionForm(forms.ModelForm):
             for choice in Suggestion.Field.choices
             if choice[0] != Suggestion.Field.NEW_PLACE
         ]
-        for name, field in self.fields.items():
-            if field.help_text:
-                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
+        self.describe_fields()
 
     def clean(self):
         cleaned = super().clean()
@@ -55,12 +70,8 @@ class SuggestionForm(forms.ModelForm):
             self.add_error("comment", _("Dites-nous ce qui ne va pas."))
         return cleaned
 
-    @property
-    def is_robot(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
 
-
-class ProposalForm(forms.Form):
+class ProposalForm(CitizensForm, forms.Form):
     """A missing place, as anyone may describe it (/lieux/proposer/). What it reads
     is kept in `Suggestion.proposal` until a coordinator decides."""
 
@@ -120,15 +131,12 @@ class ProposalForm(forms.Form):
         required=False,
         help_text=_("Seulement pour vous dire si le lieu a été ajouté."),
     )
-    # A honeypot: hidden from people (CSS and aria-hidden), filled by robots.
-    website = forms.CharField(required=False, label=_("Ne pas remplir"))
+    website = honeypot()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["opening_hours"].widget = OpeningHoursWidget()
-        for name, field in self.fields.items():
-            if field.help_text:
-                field.widget.attrs["aria-describedby"] = f"id_{name}_hint"
+        self.describe_fields()
         self.commune = None
 
     def clean_name(self) -> str:
@@ -174,10 +182,6 @@ class ProposalForm(forms.Form):
                 self.add_error("town", problem)
             cleaned["postal_code"] = postal
         return cleaned
-
-    @property
-    def is_robot(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
 
     def proposal(self) -> dict:
         """What a coordinator will read, and what the place is created from."""

@@ -10,7 +10,6 @@ from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -18,10 +17,11 @@ from django.utils.translation import gettext as _
 from places import geocoding
 from places.models import Kind, Place, Term, Territory, Vocabulary
 from places.understanding import POSTAL_CODE
-from places.where import TOWN_LEVELS, named
+from places.where import as_town, named
 
 from .models import Suggestion
 from .roles import OUT_OF_SCOPE, commune_in_scope
+from .suggestions import deciding
 
 SOURCE = "proposition"  # Place.source of the places created from proposals
 TWIN_METRES = 200  # "already known as …?": places this close with a similar name…
@@ -44,11 +44,8 @@ def find_commune(text: str) -> tuple[Territory | None, str, str]:
     if postal and by_code is None:
         return None, "", _("Code postal inconnu : %(code)s.") % {"code": postal}
     by_name = named(rest).territory if rest else None
-    if by_name is not None and by_name.level not in TOWN_LEVELS:
-        # A département or a région; or both a département and a town (Paris).
-        by_name = Territory.objects.filter(
-            level=Territory.Level.COMMUNE, search_name=by_name.search_name
-        ).first()
+    if by_name is not None:
+        by_name = as_town(by_name)
     if rest and by_name is None:
         return None, "", _("Commune introuvable : écrivez son code postal et son nom.")
     if by_code is not None and by_name is not None:
@@ -147,20 +144,14 @@ def accept(suggestion: Suggestion, user) -> Place:
     )
     place._change_reason = _("Proposition n°%d acceptée") % suggestion.pk
     place._history_user = user
-    with transaction.atomic():
-        # Two coordinators, or a double click: the first one decides.
-        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if locked.status != Suggestion.Status.PENDING:
-            raise ValidationError(_("Cette proposition a déjà été traitée."))
+    with deciding(suggestion, user, Suggestion.Status.ACCEPTED):
         place.save()
         place.kinds.set([kind])
         if kind.structure_type_id:
             place.structure_types.set([kind.structure_type_id])
         place.services.set(services)
         suggestion.place = place
-        suggestion.status = Suggestion.Status.ACCEPTED
-        suggestion.decided_by, suggestion.decided_at = user, timezone.now()
-        suggestion.save(update_fields=["place", "status", "decided_by", "decided_at"])
+        suggestion.save(update_fields=["place"])
     return place
 
 

@@ -1,6 +1,8 @@
 """Citizens' suggestions: received, sent to the right coordinators, accepted (the
 change applied and kept in the place's history) or rejected."""
 
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -114,31 +116,36 @@ def accept(suggestion: Suggestion, user) -> None:
         place.full_clean()
         place._change_reason = _("Suggestion n°%d acceptée") % suggestion.pk
         place._history_user = user
-    with transaction.atomic():
-        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if locked.status != Suggestion.Status.PENDING:
-            raise ValidationError(_("Cette suggestion a déjà été traitée."))
+    with deciding(suggestion, user, Suggestion.Status.ACCEPTED):
         if field != Field.OTHER:
             place.save()
         suggestion.applied_value = value
         suggestion.save(update_fields=["applied_value"])
-        _decide(suggestion, user, Suggestion.Status.ACCEPTED)
+
+
+@contextlib.contextmanager
+def deciding(suggestion: Suggestion, user, status: str):
+    """One decision, once: within one transaction the suggestion's row is locked
+    and read again — still pending, or ValidationError (a double click, two
+    coordinators: `suggestion` may be stale) — then the block runs and the
+    suggestion is recorded as `status`, decided by `user`."""
+    with transaction.atomic():
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != Suggestion.Status.PENDING:
+            raise ValidationError(_("Cette suggestion a déjà été traitée."))
+        yield
+        suggestion.status = status
+        suggestion.decided_by = user
+        suggestion.decided_at = timezone.now()
+        suggestion.save(update_fields=["status", "decided_by", "decided_at"])
 
 
 def decide(suggestion: Suggestion, user, status: str) -> bool:
     """Close a pending suggestion as `status`; False (nothing changed) when someone
-    decided it meanwhile (`suggestion` may be stale: a double click, two
-    coordinators)."""
-    with transaction.atomic():
-        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-        if locked.status != Suggestion.Status.PENDING:
-            return False
-        _decide(suggestion, user, status)
+    decided it meanwhile."""
+    try:
+        with deciding(suggestion, user, status):
+            pass
+    except ValidationError:
+        return False
     return True
-
-
-def _decide(suggestion: Suggestion, user, status: str) -> None:
-    suggestion.status = status
-    suggestion.decided_by = user
-    suggestion.decided_at = timezone.now()
-    suggestion.save(update_fields=["status", "decided_by", "decided_at"])

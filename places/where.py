@@ -73,19 +73,23 @@ def resolve(text: str, around: bool = False) -> Where:
 def town_centre(territory: Territory) -> tuple[float, float] | None:
     """Where a radius around `territory` is measured from: a town's centre; for a
     département that is also a town (Paris), that town's."""
-    if territory.level not in TOWN_LEVELS:
-        territory = (
-            Territory.objects.filter(
-                level=Territory.Level.COMMUNE,
-                search_name=territory.search_name,
-                departement_code=territory.departement_code,
-                centre__isnull=False,
-            ).first()
-            or territory
-        )
-    if territory.level not in TOWN_LEVELS or territory.centre is None:
+    town = as_town(territory)
+    if town is None or town.centre is None:
         return None
-    return territory.centre.x, territory.centre.y
+    return town.centre.x, town.centre.y
+
+
+def as_town(territory: Territory) -> Territory | None:
+    """`territory` if it is a town; for a département that is also a town (Paris),
+    that town; None for other départements and régions."""
+    if territory.level in TOWN_LEVELS:
+        return territory
+    return Territory.objects.filter(
+        level=Territory.Level.COMMUNE,
+        search_name=territory.search_name,
+        departement_code=territory.departement_code,
+        centre__isnull=False,
+    ).first()
 
 
 def named(text: str, found: list[Territory] | None = None) -> Where:

@@ -3,7 +3,7 @@ import re
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
-from django.urls import Resolver404, resolve, reverse, translate_url
+from django.urls import reverse, translate_url
 from django.utils.formats import number_format
 from django.utils.html import format_html, json_script
 from django.utils.translation import (
@@ -43,11 +43,8 @@ def language_versions(context) -> list[dict]:
     if request is None:  # an error page rendered without its request
         return []
     current = get_language()
-    try:
-        resolve(request.path_info)
-        found = True
-    except Resolver404:  # a page that does not exist: the other language's home
-        found = False
+    # A page that does not exist (no resolver match): the other language's home.
+    found = getattr(request, "resolver_match", None) is not None
     versions = []
     for code, _name in settings.LANGUAGES:
         if found:
