@@ -28,7 +28,7 @@ fuzz: install db
 # then server time per page and throughput through gunicorn under wrk. Writes the
 # tables into docs/benchmarks.md. About 15 minutes the first time (seeding).
 BENCH_DB  ?= epn_bench
-BENCH_ENV := DATABASE_URL=postgis://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_ENV := BENCH=1 DATABASE_URL=postgis://postgres@127.0.0.1:5432/$(BENCH_DB)
 
 bench: install db
 	@scripts/ensure-system.sh --bench

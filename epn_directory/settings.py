@@ -67,7 +67,13 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "api",
+    "backups",
 ]
+# Development only (bench/): benchmarks, seed_places and the bare page. Never in
+# production: installed when DEBUG is on or BENCH is set (`make bench`, the tests).
+BENCH = env_bool("BENCH", default=False)
+if DEBUG or BENCH:
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     # First: the client's address, as the trusted reverse proxies report it.
@@ -286,7 +292,7 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 # session, and the searches' own caches always read it).
 PAGE_VERSION_SECONDS = float(os.environ.get("PAGE_VERSION_SECONDS", "1"))
 # Benchmarks only: /bench/bare/, a page without data (manage.py bench_load).
-BENCH_BARE_PAGE = env_bool("BENCH_BARE_PAGE", default=False)
+BENCH_BARE_PAGE = "bench" in INSTALLED_APPS and env_bool("BENCH_BARE_PAGE")
 
 # Map: the tile server is a setting so that tests and air-gapped installs use their own.
 # Street addresses typed in `ou` (places/geocoding.py): the search endpoint of a

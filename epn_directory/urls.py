@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -30,6 +31,9 @@ urlpatterns = [
     ),
     path("", include("api.urls")),
 ]
+
+if settings.BENCH_BARE_PAGE:  # benchmarks only (manage.py bench_load)
+    urlpatterns.append(path("", include("bench.urls")))
 
 handler400 = "api.views.bad_request"
 handler403 = "coordination.views.permission_denied"

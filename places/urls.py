@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path, re_path
 
 from . import views
@@ -18,6 +17,3 @@ urlpatterns = [
         r"^export/lieux\.(?P<fmt>csv|json|geojson)$", views.export_places, name="export"
     ),
 ]
-
-if settings.BENCH_BARE_PAGE:  # benchmarks only (manage.py bench_load)
-    urlpatterns.append(path("bench/bare/", views.bare_page, name="bare"))

@@ -515,12 +515,6 @@ def robots(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-def bare_page(request: HttpRequest) -> HttpResponse:
-    """The machine's ceiling for `bench_load`: a page rendered by Django through the
-    same middleware, without data. Routed only when BENCH_BARE_PAGE is set."""
-    return render(request, "bench/bare.html", {"title": "Page nue"})
-
-
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from places.management.commands.restore_database import Command as RestoreCommand
+from backups.management.commands.restore_database import Command as RestoreCommand
 from places.models import Place, Territory
 
 from .factories import PlaceFactory

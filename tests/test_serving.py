@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from bench.processes import free_port, wait_until_up
 from places.exchange.importer import import_places
-from places.management.commands.bench_load import free_port, wait_until_up
 
 from .conftest import server_environment
 from .test_import import v1_row, write_csv

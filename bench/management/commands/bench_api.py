@@ -26,7 +26,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from places.management.commands._report import write_section
+from bench.report import write_section
 from places.models import Place
 
 FIRST = "/api/v1/lieux/?taille=100"

@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,9 +35,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
 
+from bench.processes import free_port, redis_answers, wait_until_up
+from bench.report import write_section
 from places.models import Place, PointX, PointY, Term, Territory
-
-from ._report import write_section
 
 WRK_SCRIPT = r"""
 local paths = {}
@@ -166,6 +165,7 @@ class Command(BaseCommand):
             ALLOWED_HOSTS="127.0.0.1",
             STATIC_ROOT=str(work / "static"),
             STATIC_MANIFEST="1",
+            BENCH="1",
             BENCH_BARE_PAGE="1",
             LOG_LEVEL="WARNING",
             DATABASE_URL=(
@@ -280,33 +280,6 @@ class Command(BaseCommand):
         if target:
             write_section(Path(target), "load", text)
             self.stdout.write(f"Written to {target}.")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def wait_until_up(url: str, seconds: int = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise CommandError(f"gunicorn did not answer at {url}")
 
 
 def first_pass(base: str, paths: list[str]) -> float:

@@ -24,9 +24,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bench.report import write_section
 from places.models import Place
-
-from ._report import write_section
 
 PAGES = [
     ("home", "/"),

@@ -48,8 +48,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--directory",
-            default=os.environ.get("BACKUP_DIR", str(settings.BASE_DIR / "backups")),
-            help="Where backups go (BACKUP_DIR; default: backups/ in the project).",
+            default=os.environ.get("BACKUP_DIR", str(settings.BASE_DIR / "var" / "backups")),
+            help="Where backups go (BACKUP_DIR; default: var/backups/ in the project).",
         )
         parser.add_argument(
             "--keep", type=int, default=14, help="How many backups to keep (14)."
