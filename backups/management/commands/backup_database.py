@@ -48,7 +48,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--directory",
-            default=os.environ.get("BACKUP_DIR", str(settings.BASE_DIR / "var" / "backups")),
+            default=os.environ.get(
+                "BACKUP_DIR", str(settings.BASE_DIR / "var" / "backups")
+            ),
             help="Where backups go (BACKUP_DIR; default: var/backups/ in the project).",
         )
         parser.add_argument(
