@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from places import hours
-from places.exchange.rows import e164_number
+from places.exchange.values import e164_number
 from places.models import Kind, Term, Vocabulary
 from places.widgets import OpeningHoursWidget
 

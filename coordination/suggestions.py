@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from places import hours
-from places.exchange.rows import e164_number
+from places.exchange.values import e164_number
 from places.models import Place
 
 from .models import Suggestion

@@ -4,16 +4,21 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 
-from places.exchange.importer import (
-    RELATIONS,
-    copy_places,
-    refresh_statistics,
-    set_relations,
+from places.exchange.importer import refresh_statistics
+from places.exchange.records import Record
+from places.exchange.writing import copy_places, set_relations
+from places.models import (
+    LINKED_FIELDS,
+    Kind,
+    Place,
+    PointX,
+    PointY,
+    Term,
+    Territory,
+    search_vectors_deferred,
 )
-from places.exchange.rows import Record
-from places.models import Kind, Place, PointX, PointY, Term, Territory
 from places.openings import refresh_openings
 
 SOURCE = "seed"
@@ -90,16 +95,18 @@ class Command(BaseCommand):
                 rng.choices(communes, weights, k=count), start=first
             ):
                 records.append(self.record(rng, n, commune, kinds, terms))
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL epn.defer_search_vector = 'on'")
-            ids = copy_places(records)
-            names = [*RELATIONS, "equipment"]
-            changes = [(ids[SOURCE, r.source_id], r) for r in records]
-            set_relations(
-                changes, {name: {} for name in names}, names, created=set(ids.values())
-            )
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL epn.defer_search_vector = 'off'")
+            # Indexed as production indexes a place (the same SQL function).
+            with search_vectors_deferred() as written:
+                ids = copy_places(records)
+                names = list(LINKED_FIELDS)
+                changes = [(ids[SOURCE, r.source_id], r) for r in records]
+                set_relations(
+                    changes,
+                    {name: {} for name in names},
+                    names,
+                    created=set(ids.values()),
+                )
+                written.update(ids.values())
         refresh_statistics()
         refresh_openings(list(ids.values()))
         self.stdout.write(
@@ -142,4 +149,4 @@ class Command(BaseCommand):
             "support_modes": pick("support_mode", rng.randint(1, 2)),
             "equipment": pick("equipment", rng.randint(1, 4)),
         }
-        return Record(n, SOURCE, f"seed-{n}", fields, relations, [], f"{kind} {town}")
+        return Record(n, SOURCE, f"seed-{n}", fields, relations, [])

@@ -1,0 +1,49 @@
+"""What an import says it did: counts, and each row it rejected or changed with
+its line, field, value and reason."""
+
+from dataclasses import asdict, dataclass, field
+
+from .records import Issue
+
+
+@dataclass
+class RowReport:
+    line: int
+    id: str
+    name: str
+    status: str  # "rejected" or "flagged"
+    issues: list[Issue]
+
+
+@dataclass
+class ImportReport:
+    source: str
+    format: str = ""
+    version: str = ""
+    encoding: str = ""
+    dry_run: bool = False
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    closed: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+    openings_seconds: float = 0.0
+    ignored_columns: list[str] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    rows: list[RowReport] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, "
+            f"{self.rejected} rejected, {self.closed} closed ({self.flagged} flagged, "
+            f"{len(self.duplicates)} possible duplicates) — {self.rows_read} rows "
+            f"in {self.seconds:.1f} s (then {self.openings_seconds:.1f} s of "
+            "statistics and opening periods)"
+        )
