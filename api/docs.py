@@ -20,7 +20,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer2
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from places.filters import facet_options
+from places.facets import facet_options
 
 from .models import DEFAULT_PARTNER_RATE
 from .serializers import SHAPES

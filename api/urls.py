@@ -1,16 +1,16 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from . import docs, views
+from . import docs, errors, views
 
 app_name = "api"
 
 urlpatterns = [
     path(
         "api/",
-        views.json_safe_methods(RedirectView.as_view(pattern_name="api:docs")),
+        errors.json_safe_methods(RedirectView.as_view(pattern_name="api:docs")),
     ),
-    path("api/v1/", views.json_safe_methods(docs.documentation), name="docs"),
+    path("api/v1/", errors.json_safe_methods(docs.documentation), name="docs"),
     path("api/v1/openapi.json", docs.OpenApiView.as_view(), name="openapi"),
     path("api/v1/lieux/", views.PlaceList.as_view(), name="places"),
     path(
@@ -26,5 +26,5 @@ urlpatterns = [
         name="territory",
     ),
     path("api/v1/vocabulaires/", views.VocabularyList.as_view(), name="vocabularies"),
-    re_path(r"^api/(?P<path>[\s\S]*)$", views.not_found),
+    re_path(r"^api/(?P<path>[\s\S]*)$", errors.not_found),
 ]

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from api import docs as api_docs
-from api.views import json_safe_methods
+from api.errors import json_safe_methods
 
 admin.site.site_header = _("Annuaire des lieux numériques — administration")
 admin.site.site_title = _("Administration de l’annuaire")
@@ -35,6 +35,6 @@ urlpatterns = [
 if settings.BENCH_BARE_PAGE:  # benchmarks only (manage.py bench_load)
     urlpatterns.append(path("", include("bench.urls")))
 
-handler400 = "api.views.bad_request"
+handler400 = "api.errors.bad_request"
 handler403 = "coordination.views.permission_denied"
-handler500 = "api.views.server_error"
+handler500 = "api.errors.server_error"

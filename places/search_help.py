@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .filters import DEFAULT_RADIUS_KM, FACETS, Option, PlaceFilter, option_index
+from .facets import FACETS, Option, option_index
+from .filters import DEFAULT_RADIUS_KM, PlaceFilter
 from .models import OpeningPeriod, Place, in_language
 from .where import TOWN_LEVELS
 

@@ -17,7 +17,8 @@ import yaml
 from django.db.models import Q
 from django.http import QueryDict
 
-from .filters import PlaceFilter, facet_condition, facet_options
+from .facets import facet_condition, facet_options
+from .filters import PlaceFilter
 from .models import Place, Territory, territory_condition
 from .where import resolve
 

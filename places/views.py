@@ -29,12 +29,8 @@ from epn_directory.replicas import checked_read_alias, database_error
 from . import hours, maps, search_help, seo
 from .caching import cached, cached_page, data_version, open_now_slot
 from .exchange import exporter
-from .filters import (
-    FACETS,
-    PlaceFilter,
-    facet_counts,
-    facet_options,
-)
+from .facets import FACETS, facet_counts, facet_options
+from .filters import PlaceFilter
 from .models import (
     Kind,
     Place,

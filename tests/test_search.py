@@ -4,7 +4,8 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.http import QueryDict
 
-from places.filters import PlaceFilter, facet_counts
+from places.facets import facet_counts
+from places.filters import PlaceFilter
 from places.models import Place
 
 from .factories import PlaceFactory, commune

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import QueryDict
 
-from places.filters import PlaceFilter, facet_counts
+from places.facets import facet_counts
+from places.filters import PlaceFilter
 from places.models import Place
 from places.openings import refresh_openings
 

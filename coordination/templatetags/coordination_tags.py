@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from coverage.figures import LEVELS
-from places.admin import MISSING, PlaceAdmin, freshness_conditions
+from places.admin import PlaceAdmin
+from places.admin_filters import MISSING, freshness_conditions
 from places.models import Place
 from places.quality import Flag
 
