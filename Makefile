@@ -15,8 +15,12 @@ run: install db
 	DEBUG=1 $(PY) manage.py setup_directory --demo $(if $(CENTRES),--centres $(CENTRES))
 	DEBUG=1 PYTHON=$(PY) scripts/with-worker.sh $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each with its own test
+# database, a whole test module per process at a time (module fixtures: the real
+# files imported, a browser).
+TEST_WORKERS ?= 2
 test: install db lint check-migrations
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 # The full property-based run (not part of `make test` nor CI): 1,000 generated
 # requests per public endpoint, none may give a server error, and 1,000 per API
