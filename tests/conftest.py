@@ -41,6 +41,77 @@ def django_db_setup(django_db_setup, django_db_blocker):
             settings.TERRITORIES_DATA_DIR,
             str(CENTRES_CSV) if CENTRES_CSV.exists() else None,
         )
+        take_snapshot()
+
+
+# A test that commits (a live server, threads) empties every table after it,
+# territories included. In one process pytest-django runs those tests last; with
+# several (`make test`: pytest-xdist, a whole module at a time), a process may take
+# a module of ordinary tests after one: the session's data is put back from a copy
+# taken after the set-up, in a schema that emptying the tables leaves alone.
+SNAPSHOT = "session_snapshot"
+
+
+def take_snapshot() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SNAPSHOT}")
+        for table in connection.introspection.django_table_names(only_existing=True):
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    f'CREATE TABLE {SNAPSHOT}."{table}" AS TABLE public."{table}"'
+                )
+
+
+def restore_snapshot() -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    tables = connection.introspection.django_table_names(only_existing=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            [SNAPSHOT],
+        )
+        kept = [row[0] for row in cursor.fetchall()]
+        # As they were: no trigger, no foreign key checked while the rows go back.
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+        for table in kept:
+            cursor.execute(f'INSERT INTO "{table}" SELECT * FROM {SNAPSHOT}."{table}"')
+        cursor.execute("SET session_replication_role = DEFAULT")
+    ContentType.objects.clear_cache()
+
+
+def database_use(item: pytest.Item) -> str:
+    """As pytest-django orders tests: "commits", "rolls back" or ""."""
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    if (
+        "transactional_db" in fixtures
+        or "live_server" in fixtures
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        return "commits"
+    return "rolls back" if marker is not None or "db" in fixtures else ""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    result = yield
+    if (
+        nextitem is not None
+        and database_use(item) == "commits"
+        and database_use(nextitem) == "rolls back"
+    ):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_snapshot()
+    return result
 
 
 REAL_FILES = ["lieux_mednum_cnfs_2023.csv", "lieux_mednum_hubs_regionaux_2023.csv"]
