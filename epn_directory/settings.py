@@ -276,21 +276,17 @@ CACHES = {
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     ),
-    # Each process's own memory, in front of the shared cache for whole pages.
-    "local": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    },
 }
-SEARCH_CACHE_SECONDS = int(os.environ.get("SEARCH_CACHE_SECONDS", "600"))
-# Whole public pages for visitors without a session, under the data version and the
-# open-now slot (places/caching.py, cached_page); 0 turns it off.
+# Whole public pages for visitors without a session (places/caching.py, page_cache):
+# kept PAGE_CACHE_SECONDS, fresh for PAGE_FRESH_SECONDS (an edit shows in listings,
+# maps and territory pages within that delay, on the place's own page at once);
+# after that the first request renews a page while others get the stale copy.
+# PAGE_CACHE_SECONDS=0 turns the page cache off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
-# For those pages only, each process reads the data version at most this often (a
-# page may be that much older than the latest change; coordinators, who have a
-# session, and the searches' own caches always read it).
-PAGE_VERSION_SECONDS = float(os.environ.get("PAGE_VERSION_SECONDS", "1"))
+PAGE_FRESH_SECONDS = float(os.environ.get("PAGE_FRESH_SECONDS", "30"))
+# A search's total and facet counts, the map's counts and bounds (caching.counted),
+# for visitors without a session; 0 turns it off.
+COUNT_CACHE_SECONDS = int(os.environ.get("COUNT_CACHE_SECONDS", "30"))
 # Benchmarks only: /bench/bare/, a page without data (manage.py bench_load).
 BENCH_BARE_PAGE = "bench" in INSTALLED_APPS and env_bool("BENCH_BARE_PAGE")
 

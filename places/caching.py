@@ -1,162 +1,124 @@
-"""Results that are costly to compute and change only with the data, cached under
-the data's version.
+"""Two caches, both for visitors without a session (coordinators, logged in, always
+read the database):
 
-`data_version()` reads a number that the database moves whenever a place, its links,
-opening periods, territories or vocabularies change (migration 0007), including
-writes made by SQL outside Django (imports, the daily opening refresh). Keys carry
-it, so nothing is ever invalidated by hand: a change makes every older entry
-unreachable, and the cache drops them with time. Works the same with the
-per-process memory cache and with a cache shared by several servers.
+- whole pages (`page_cache`), under a key the view derives from the request as it
+  understood it (the cleaned search, a place's slug), never from the raw query
+  string: parameters nobody asked for create no entry. A page is fresh for
+  PAGE_FRESH_SECONDS (60 s, what the CDN in front already accepts); after that, the
+  first request recomputes it while the others are still served the stale copy, so
+  a burst of visitors never waits on one slow search. A place's own page is dropped
+  as soon as that place is saved (`forget_place_pages`): an edit shows on it at
+  once, and in listings, maps and territory pages within PAGE_FRESH_SECONDS.
+- counts (`counted`): a search's total and facet counts, shared by every page and
+  sort order of it, and the map's counts and bounds, for COUNT_CACHE_SECONDS.
+
+Nothing is keyed on a global version of the data: a write retires only the edited
+place's page, never every page and count at once (docs/decisions.md, issue 14).
 """
 
-import bisect
-import datetime as dt
-import functools
 import hashlib
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import get_language
 
-from epn_directory.replicas import read_alias, read_connection
-
-from .understanding import thesaurus
-
 T = TypeVar("T")
+# How long the request that renews a stale page may take before another may try.
+RENEWING_SECONDS = 30
 
 
-def open_now_slot(version: int | None = None) -> dt.datetime:
-    """The slot of time that "open now" answers belong to: since the latest instant
-    at which any place opened or closed, or since midnight (when "opens tomorrow"
-    becomes "opens today"). Within a slot every such answer, and every page showing
-    one, stays the same: it keys them instead of the minute, and lasts far longer."""
-    now = timezone.now()
-    midnight = timezone.localtime(now).replace(
-        hour=0, minute=0, second=0, microsecond=0
+def anonymous(request: HttpRequest) -> bool:
+    """A visitor without a session or pending messages: nothing personal to show."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
     )
-    if version is None:
-        version = data_version()
-    bounds = _transitions(version, midnight)
-    index = bisect.bisect_right(bounds, now)
-    return max(bounds[index - 1], midnight) if index else midnight
 
 
-@functools.lru_cache(maxsize=8)
-def _transitions(version: int, midnight: dt.datetime) -> list[dt.datetime]:
-    """Every instant of the day at which a place opens or closes (from the opening
-    periods): once per data version and day, shared by the processes."""
-
-    def compute() -> list[dt.datetime]:
-        end = midnight + dt.timedelta(days=1)
-        with read_connection().cursor() as cursor:
-            cursor.execute(
-                "SELECT DISTINCT b FROM (SELECT unnest(ARRAY[lower(during),"
-                " upper(during)]) b FROM places_openingperiod"
-                " WHERE during && tstzrange(%s, %s)) t"
-                " WHERE b >= %s AND b < %s ORDER BY b",
-                (midnight, end, midnight, end),
-            )
-            return [row[0] for row in cursor.fetchall()]
-
-    return cached("open-transitions", midnight.isoformat(), compute, version)
-
-
-def data_version() -> int:
-    """The data's version, read where the data is read (a replica may lag)."""
-    with read_connection().cursor() as cursor:
-        cursor.execute("SELECT last_value FROM places_data_version")
-        return cursor.fetchone()[0]
-
-
-# The version each database alias had when this process last read it.
-_recent: dict[str, tuple[float, int]] = {}
-
-
-def recent_data_version(max_age: float) -> int:
-    """The data version as this process read it at most `max_age` seconds ago: no
-    round trip to the database for most requests. Only for whole pages served to
-    visitors without a session, who may see a page up to `max_age` older than the
-    latest change (a CDN keeps them for a minute anyway)."""
-    if max_age <= 0:
-        return data_version()
-    alias, now = read_alias(), time.monotonic()
-    seen = _recent.get(alias)
-    if seen is not None and now - seen[0] < max_age:
-        return seen[1]
-    version = data_version()
-    _recent[alias] = (now, version)
-    return version
-
-
-def cached(namespace: str, key: object, compute: Callable[[], T], version: int) -> T:
-    """`compute()`, or its result for the same `key`, data `version` and language
-    (results may hold labels or HTML in the page's language)."""
+def entry_name(namespace: str, key: object, language: str | None = None) -> str:
     digest = hashlib.sha1(repr(key).encode()).hexdigest()
-    name = f"{namespace}:{get_language()}:{version}:{digest}"
-    found = cache.get(name)  # a 1-tuple, so that a None result is cached too
-    if found is None:
-        found = (compute(),)
-        cache.set(name, found, settings.SEARCH_CACHE_SECONDS)
-    return found[0]
+    return f"{namespace}:{language or get_language()}:{digest}"
 
 
-# Pages asked for often are also kept in each process's memory, in front of the
-# shared cache (Redis): exact too, since keys carry the data version.
-local = caches["local"]
+def counted(
+    request: HttpRequest, name: str, key: object, compute: Callable[[], T]
+) -> T:
+    """`compute()` (counts, bounds), or what it gave for the same `key` less than
+    COUNT_CACHE_SECONDS ago. Exact for coordinators, and when `key` is None."""
+    seconds = settings.COUNT_CACHE_SECONDS
+    if key is None or not seconds or not anonymous(request):
+        return compute()
+    entry = entry_name(f"count:{name}", key)
+    found = cache.get(entry)  # (when, value): a None value is kept too
+    if found is None or time.time() - found[0] >= seconds:
+        found = (time.time(), compute())
+        cache.set(entry, found, seconds)
+    return found[1]
 
 
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Whole public pages, kept under the data version and the open-now slot (pages
-    say what is open now): a page asked for again costs a cache read, and the
-    version is read from the database at most every PAGE_VERSION_SECONDS.
+def page_cache(key: Callable[..., tuple | None]):
+    """Keep the view's whole response for anonymous visitors, under `key(request,
+    *args, **kwargs)` (None: a page not to keep, e.g. a refused parameter).
 
-    Only for visitors without a session or pending messages (a coordinator logged in,
-    a confirmation to show), and only plain successful pages that set no cookie, so
-    that nothing personal is ever served to someone else. A search marks the request
-    `search_transient` when its answer is a stopgap (an address searched in its
-    commune because the geocoder did not answer)."""
+    Only plain successful pages that set no cookie are kept, and only when the
+    request had no parameter the view does not know (`request.unknown_parameters`,
+    set by the key function) nor a stopgap answer (`request.search_transient`: an
+    address searched in its commune because the geocoder did not answer)."""
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if (
-            not settings.PAGE_CACHE_SECONDS
-            or settings.SESSION_COOKIE_NAME in request.COOKIES
-            or "messages" in request.COOKIES
-        ):
-            return view(request, *args, **kwargs)
-        version = recent_data_version(settings.PAGE_VERSION_SECONDS)
-        # The thesaurus reads `q` (places/understanding.py): a new one, new pages.
-        key = (
-            request.build_absolute_uri(),
-            open_now_slot(version),
-            thesaurus().version,
-        )
-        digest = hashlib.sha1(repr(key).encode()).hexdigest()
-        name = f"page:{version}:{digest}"
-        # The response itself is kept, as Django's own cache_page does: headers and
-        # the marks middleware reads (the embed view's framing policy) come with it.
-        response = local.get(name)
-        if response is None:
-            response = cache.get(name)
-            if response is not None:
-                local.set(name, response, settings.PAGE_CACHE_SECONDS)
-        if response is not None:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not settings.PAGE_CACHE_SECONDS or not anonymous(request):
+                return view(request, *args, **kwargs)
+            found = key(request, *args, **kwargs)
+            if found is None:
+                return view(request, *args, **kwargs)
+            name = entry_name(f"page:{view.__name__}", found)
+            stored = cache.get(name)
+            if stored is not None:
+                stored_at, response = stored
+                fresh = time.time() - stored_at < settings.PAGE_FRESH_SECONDS
+                # Stale: one request renews it, the others get it meanwhile.
+                if fresh or not cache.add(f"{name}:renewing", 1, RENEWING_SECONDS):
+                    return response
+            try:
+                response = view(request, *args, **kwargs)
+                if (
+                    response.status_code == 200
+                    and not response.streaming
+                    and not response.cookies
+                    and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+                    and not getattr(request, "search_transient", False)
+                    and not getattr(request, "unknown_parameters", False)
+                ):
+                    # The response itself, as Django's cache_page keeps it: headers
+                    # and the marks middleware reads (the embed's framing) with it.
+                    cache.set(
+                        name, (time.time(), response), settings.PAGE_CACHE_SECONDS
+                    )
+            finally:
+                if stored is not None:
+                    cache.delete(f"{name}:renewing")
             return response
-        response = view(request, *args, **kwargs)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-            and not getattr(request, "search_transient", False)
-        ):
-            cache.set(name, response, settings.PAGE_CACHE_SECONDS)
-            local.set(name, response, settings.PAGE_CACHE_SECONDS)
-        return response
 
-    return wrapper
+        wrapper.page_key = key
+        return wrapper
+
+    return decorator
+
+
+def forget_place_pages(slugs: list[str]) -> None:
+    """Drop the cached pages of these places, in every language: an edit shows on
+    the place's page at once."""
+    cache.delete_many(
+        [
+            entry_name("page:place_detail", (slug,), language)
+            for slug in slugs
+            for language, _name in settings.LANGUAGES
+        ]
+    )

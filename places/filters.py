@@ -221,7 +221,7 @@ class PlaceFilter(django_filters.FilterSet):
             self.where = resolve(where, around=cleaned.get("rayon") is not None)
             if self.where.temporary and self.request is not None:
                 # A stopgap while the geocoder is down: not a page to keep
-                # (places.caching.cached_page).
+                # (places.caching.page_cache).
                 self.request.search_transient = True
             if self.where.unknown and not cleaned.get("ou"):
                 # Words of `q` that looked like a place but are none: words again.
@@ -240,6 +240,23 @@ class PlaceFilter(django_filters.FilterSet):
         if self.understood:  # what the words mean may change with the thesaurus
             key += (("needs", thesaurus().version),)
         return key
+
+    def cache_key(self, without: tuple[str, ...] = ()) -> tuple | None:
+        """The search as the caches know it: its cleaned parameters (but `without`)
+        in a stable order, and what its results depend on beyond them. None when a
+        parameter was refused: the page says so, it is not one to keep."""
+        if not self.form.is_valid():
+            return None
+        items = []
+        for name, value in sorted(self.form.cleaned_data.items()):
+            if name in without or value in (None, ""):
+                continue
+            if isinstance(value, QuerySet | list):  # facets: their codes
+                value = tuple(sorted(str(getattr(v, "code", v)) for v in value))
+                if not value:
+                    continue
+            items.append((name, str(value)))
+        return tuple(items) + self.resolution_key()
 
     def filter_bbox(self, queryset, name, value):
         return queryset.in_box(*value) if value else queryset

@@ -4,6 +4,8 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from .caching import forget_place_pages
+
 # Sent once the transaction that changed places has committed, with `place_ids`:
 # the ids of the places created, edited, published, withdrawn, closed or deleted,
 # or None when too many changed to say (an import).
@@ -21,6 +23,21 @@ def place_saved(sender, instance, raw=False, using="default", **kwargs):
     commands that load them, which refresh everything)."""
     if not raw:
         send_after_commit([instance.pk], using)
+        if instance.slug:  # a deleted place's id no longer gives its slug
+            slug = instance.slug
+            transaction.on_commit(lambda: forget_place_pages([slug]), using=using)
+
+
+def pages_of_changed_places(sender, place_ids=None, **kwargs):
+    """Places changed in bulk (an admin action, a suggestion applied): their own
+    pages are dropped at once too. After an import (`place_ids` None), pages follow
+    within PAGE_FRESH_SECONDS."""
+    from .models import Place
+
+    if place_ids:
+        forget_place_pages(
+            list(Place.objects.filter(pk__in=place_ids).values_list("slug", flat=True))
+        )
 
 
 # What a place shows of a vocabulary value or a kind: the API gives the standard's

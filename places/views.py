@@ -2,6 +2,7 @@ import datetime as dt
 import functools
 import json
 import uuid
+from collections.abc import Callable
 
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -27,7 +28,7 @@ from coordination.tasks import STALLED
 from epn_directory.replicas import checked_read_alias, database_error
 
 from . import hours, maps, search_help, seo
-from .caching import cached, cached_page, data_version, open_now_slot
+from .caching import counted, page_cache
 from .exchange import exporter
 from .facets import FACETS, facet_counts, facet_options
 from .filters import PlaceFilter
@@ -45,19 +46,55 @@ PAGE_SIZE = 20
 
 
 # Public pages: browsers revalidate them every time with the ETag that
-# ConditionalGetMiddleware adds (304 when nothing changed), so that a correction shows
-# at once; a shared cache (CDN, reverse proxy) may serve them for a minute.
-# The server keeps the whole page too, under the data version (caching.cached_page).
-def public_page(view):
-    return cache_control(public=True, max_age=0, s_maxage=60)(cached_page(view))
+# ConditionalGetMiddleware adds (304 when nothing changed); a shared cache (CDN,
+# reverse proxy) may serve them for a minute, and the server keeps the whole page
+# for visitors without a session (places/caching.py), under `key`.
+def public_page(key: Callable[..., tuple | None]):
+    def decorator(view):
+        return cache_control(public=True, max_age=0, s_maxage=60)(page_cache(key)(view))
+
+    return decorator
 
 
 def filtered_places(request: HttpRequest) -> PlaceFilter:
-    return PlaceFilter(request.GET, queryset=Place.objects.published(), request=request)
+    """The request's search, built once: the page cache reads its key, the view
+    its results."""
+    if not hasattr(request, "place_filter"):
+        request.place_filter = PlaceFilter(
+            request.GET, queryset=Place.objects.published(), request=request
+        )
+    return request.place_filter
+
+
+# Parameters of the public pages that are not the search's.
+PAGE_PARAMETERS = {"page", "embed"}
+
+
+def search_page(request: HttpRequest, *args, **kwargs) -> tuple | None:
+    """The key of a page showing a search: the search as cleaned (None when a
+    parameter was refused: the page says so), the page number and the embed mark.
+    A parameter nobody knows is left out of the key, and the page is not kept."""
+    search = filtered_places(request).cache_key()
+    if search is None:
+        return None
+    request.unknown_parameters = bool(
+        set(request.GET) - set(PlaceFilter.base_filters) - PAGE_PARAMETERS
+    )
+    page = request.GET.get("page", "")
+    return search + (
+        ("page", int(page) if page.isdigit() else 1),
+        ("embed", request.GET.get("embed") == "1"),
+    )
+
+
+def same_for_all(request: HttpRequest, *args, **kwargs) -> tuple:
+    """The key of a page that takes no parameter: its path's (a place's slug)."""
+    request.unknown_parameters = bool(request.GET)
+    return tuple(kwargs.values())
 
 
 @require_safe
-@public_page
+@public_page(same_for_all)
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -67,53 +104,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@public_page
+@public_page(search_page)
 def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
     paginator = Paginator(place_filter.qs, PAGE_SIZE)
     options = functools.cache(facet_options)  # read only if something is computed
-    version = data_version()
-    # Searches are cached under the data's version (places/caching.py). The total
-    # and the counts per facet are most of the cost of a broad search, and the same
-    # for every page and sort order of it.
-    paginator.count, counts = cached(
+    # The total and the counts per facet are most of the cost of a broad search,
+    # and the same for every page and sort order of it.
+    paginator.count, counts = counted(
+        request,
         "listing",
-        search_key(request, version, ("page", "tri"), place_filter),
+        place_filter.cache_key(without=("tri",)),
         lambda: (
             paginator.count,
             facet_counts(place_filter, Place.objects.published(), options()),
         ),
-        version,
-    )
-    # The filters panel (about a hundred checkboxes with their counts) likewise.
-    filters_html = cached(
-        "filters",
-        search_key(request, version, ("page",), place_filter),
-        lambda: render_to_string(
-            "places/includes/filters.html",
-            {
-                "filter": place_filter,
-                "facets": facet_choices(place_filter, options(), counts),
-                "action": reverse("places:list"),
-            },
-            request,
-        ),
-        version,
     )
     page = paginator.get_page(request.GET.get("page"))
-    # The page of results: its places are read by their cached ids; rendered, it
-    # is kept for the open-now slot (each card says whether the place is open now).
-    page_key = search_key(request, version, ("page",), place_filter) + (page.number,)
-    results_html = cached(
-        "results",
-        page_key + (open_now_slot(version),),
-        lambda: render_to_string(
-            "places/includes/result_list.html",
-            {"page": page, "places": cards(page.object_list, page_key, version)},
-            request,
-        ),
-        version,
-    )
     empty = not paginator.count
     open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
     return render(
@@ -122,8 +129,20 @@ def place_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": place_filter,
             "page": page,
-            "results_html": results_html,
-            "filters_html": filters_html,
+            "results_html": render_to_string(
+                "places/includes/result_list.html",
+                {"page": page, "places": cards(page.object_list)},
+                request,
+            ),
+            "filters_html": render_to_string(
+                "places/includes/filters.html",
+                {
+                    "filter": place_filter,
+                    "facets": facet_choices(place_filter, options(), counts),
+                    "action": reverse("places:list"),
+                },
+                request,
+            ),
             **search_help.said(request, place_filter, options),
             "active_filters": active_filters(request),
             "widen": search_help.widen(request, place_filter) if empty else [],
@@ -140,33 +159,11 @@ def active_filters(request: HttpRequest) -> int:
     )
 
 
-def search_key(
-    request: HttpRequest,
-    version: int,
-    ignore: tuple[str, ...] = (),
-    place_filter: PlaceFilter | None = None,
-) -> tuple:
-    """The parameters of a search, in a stable order; with "open now", its slot
-    (under the data `version` the caller already read); with a street address, the
-    point it was found at (or not: the geocoder may answer later)."""
-    params = tuple(
-        (name, tuple(sorted(request.GET.getlist(name))))
-        for name in sorted(request.GET)
-        if name not in ignore
-    )
-    if request.GET.get("ouvert") == "1":
-        params += (("at", open_now_slot(version)),)
-    if place_filter is not None:
-        params += place_filter.resolution_key()
-    return params
-
-
-def cards(places: QuerySet, key: tuple, version: int) -> list[Place]:
-    """The places of one page of a search, in order: their ids (and distances) are
-    cached, the places themselves read by id (ranking every match is the slow part
-    of a text search, sorting every open place that of "open now")."""
+def cards(places: QuerySet) -> list[Place]:
+    """The places of one page of a search, in order, read by id with what their
+    cards show (the search itself ranks ids and distances only)."""
     fields = ["pk"] + (["distance"] if "distance" in places.query.annotations else [])
-    rows = cached("page", key, lambda: list(places.values_list(*fields)), version)
+    rows = list(places.values_list(*fields))
     found = Place.objects.for_cards().in_bulk([row[0] for row in rows])
     result = []
     for pk, *distance in rows:
@@ -204,7 +201,7 @@ def facet_choices(
 
 
 @require_safe
-@public_page
+@public_page(same_for_all)
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
@@ -264,8 +261,14 @@ def same_place(a: Place, b: Place) -> bool:
     )
 
 
+def territory_page(request: HttpRequest, code: str) -> tuple:
+    page = request.GET.get("page", "")
+    request.unknown_parameters = bool(set(request.GET) - {"page"})
+    return (code.upper(), int(page) if page.isdigit() else 1)
+
+
 @require_safe
-@public_page
+@public_page(territory_page)
 def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A région (`R` + its code: INSEE région and département codes overlap), a
     département, or a commune / arrondissement, with its places and counts."""
@@ -334,24 +337,23 @@ MAP_LIST_SIZE = 20
 
 
 @require_safe
-@public_page
+@public_page(search_page)
 def map_page(request: HttpRequest) -> HttpResponse:
     """The map of the filtered places, with the list of the places in view beside
     it (the map is never the only way in). `?embed=1`: the same for other sites'
     pages, without the site's chrome; the only page that may be framed."""
     place_filter = filtered_places(request)
     embed = request.GET.get("embed") == "1"
-    version = data_version()
-    key = search_key(
-        request, version, ("bbox", "zoom", "page", "tri", "embed"), place_filter
-    )
     query = query_without(request, "bbox", "zoom", "page", "embed")
     context = {
         "filter": place_filter,
         "facets": [] if embed else facet_choices(place_filter, facet_options()),
         **search_help.said(request, place_filter, facet_options),
-        "bounds": cached(
-            "map-bounds", key, lambda: maps.bounds(place_filter.qs), version
+        "bounds": counted(
+            request,
+            "map-bounds",
+            place_filter.cache_key(without=("bbox", "zoom", "tri")),
+            lambda: maps.bounds(place_filter.qs),
         ),
         "embed": embed,
         "embed_url": request.build_absolute_uri(
@@ -363,7 +365,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             for kind in Kind.objects.all()
             if kind.icon
         },
-        **map_list_context(request, place_filter, version),
+        **map_list_context(request, place_filter),
     }
     if embed:
         return render_embed(request, context)
@@ -378,25 +380,22 @@ def render_embed(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @require_safe
-@public_page
+@public_page(search_page)
 def map_list(request: HttpRequest) -> HttpResponse:
     """The places in the map's view (`bbox`), as HTML for the list beside the map."""
     place_filter = filtered_places(request)
     return render(
         request,
         "places/includes/map_list.html",
-        map_list_context(request, place_filter, data_version()),
+        map_list_context(request, place_filter),
     )
 
 
-def map_list_context(
-    request: HttpRequest, place_filter: PlaceFilter, version: int
-) -> dict:
-    key = search_key(request, version, ("zoom", "page", "embed"), place_filter)
-    count = cached("map-list-count", key, place_filter.qs.count, version)
+def map_list_context(request: HttpRequest, place_filter: PlaceFilter) -> dict:
+    key = place_filter.cache_key(without=("zoom", "tri"))
     return {
-        "count": count,
-        "places": cards(place_filter.qs[:MAP_LIST_SIZE], key, version),
+        "count": counted(request, "map-list", key, place_filter.qs.count),
+        "places": cards(place_filter.qs[:MAP_LIST_SIZE]),
         "all_url": reverse("places:list")
         + query_without(request, "zoom", "page", "embed"),
     }
@@ -412,13 +411,13 @@ def query_without(request: HttpRequest, *names: str) -> str:
 
 @require_safe
 @gzip_page
-@cached_page
+@page_cache(search_page)
 def places_geojson(request: HttpRequest) -> HttpResponse:
     """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
     zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,
     the whole world. Exactly the places in view, as the list beside the map shows
-    them: the same count, no marker outside the view. Cached under the data's
-    version, and by browsers for a minute."""
+    them: the same count, no marker outside the view. Kept as pages are, and by
+    browsers for a minute."""
     place_filter = filtered_places(request)
     place_filter.is_valid()
     cleaned = place_filter.form.cleaned_data
@@ -430,37 +429,30 @@ def places_geojson(request: HttpRequest) -> HttpResponse:
         .filter(location__isnull=False)
         .in_box(*box)
     )
-    version = data_version()
-    key = search_key(
-        request, version, ("bbox", "zoom", "page", "tri"), place_filter
-    ) + (
-        box,
-        cell,
+    search = place_filter.cache_key(without=("bbox", "zoom", "tri"))
+    count = counted(
+        request,
+        "map",
+        None if search is None else (search, box, cell),
+        places.count,
     )
-    count = cached("map-count", key, places.count, version)
     clustered = count > settings.MAP_MAX_PLACES
-    if not clustered:  # places say whether they are open: one answer per slot
-        key += (open_now_slot(version),)
-
-    def collection() -> str:
-        features = (
-            maps.cluster_features(places, cell)
-            if clustered
-            else maps.place_features(places)
-        )
-        return json.dumps(
-            {
-                "type": "FeatureCollection",
-                "count": count,
-                "clustered": clustered,
-                "bbox": [round(v, 5) for v in box],
-                "features": features,
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-
-    body = cached("map", key, collection, version)
+    features = (
+        maps.cluster_features(places, cell)
+        if clustered
+        else maps.place_features(places)
+    )
+    body = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "count": count,
+            "clustered": clustered,
+            "bbox": [round(v, 5) for v in box],
+            "features": features,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     response = HttpResponse(body, content_type="application/geo+json")
     # The ETag of the data itself: the compressed bytes change every time (Django
     # adds random padding against BREACH), so an ETag taken after would never match.

@@ -155,9 +155,8 @@ def french_by_default():
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Searches are cached under the data's version (places/caching.py). A test's
-    writes are rolled back but the version, a sequence, is not: without this, a test
-    that writes nothing could read what another test cached."""
+    """Each test starts with empty caches: pages and counts kept by another test
+    (whose data was rolled back) are not this one's."""
     for each in caches.all():
         each.clear()
 
@@ -172,10 +171,37 @@ def reads_on_the_primary(settings):
 @pytest.fixture(autouse=True)
 def pages_rendered_each_time(settings):
     """Tests read what the view put in the template's context, which a page served
-    whole from the cache has not: the page cache is on only where a test says so
-    (test_caching.py, the browser tests)."""
+    whole from the cache has not, and expect a write to show at once: the page and
+    count caches are on only where a test says so (test_caching.py, the browser
+    tests)."""
     settings.PAGE_CACHE_SECONDS = 0
-    settings.PAGE_VERSION_SECONDS = 0  # where the page cache is on: exact
+    settings.COUNT_CACHE_SECONDS = 0
+
+
+class CacheClock:
+    """The page and count caches' clock (places.caching), moved by a test rather
+    than waited for: the real time plus what the test added."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return REAL_TIME() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+REAL_TIME = __import__("time").time
+
+
+@pytest.fixture
+def cache_clock(monkeypatch):
+    from places import caching
+
+    clock = CacheClock()
+    monkeypatch.setattr(caching.time, "time", clock.time)
+    return clock
 
 
 def server_environment() -> dict[str, str]:

@@ -58,7 +58,15 @@ def test_a_backup_restores_into_a_new_database_with_everything(
     ]
     assert rows[1][1] == list(Place.objects.get(pk=fablab.pk).kind_ids)
     # The restored database works, not only holds rows: its triggers and PostGIS.
-    assert read(restored_name, "SELECT last_value > 0 FROM places_data_version")[0][0]
+    read(restored_name, "UPDATE places_place SET summary = 'mardi' RETURNING id")
+    assert (
+        read(
+            restored_name,
+            "SELECT count(*) FROM places_place "
+            "WHERE search_vector @@ plainto_tsquery('french_unaccent', 'mardi')",
+        )[0][0]
+        == 2
+    )
     assert read(
         restored_name,
         "SELECT ST_DWithin(location::geography, "

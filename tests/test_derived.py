@@ -1,10 +1,9 @@
-"""Data the database derives and keeps (facet arrays, the data version) and the
-search cache keyed on that version: a change is seen at once, whoever writes it."""
+"""Data the database derives and keeps (facet arrays, search vectors): right
+whoever writes, Django or SQL."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
-from places.caching import data_version
 from places.models import Kind, Place, Term
 
 from .conftest import needs_shared_data
@@ -65,50 +64,6 @@ def test_facet_filter_and_counts_read_the_arrays():
     assert list(Place.objects.published().with_terms([free])) == [free_place]
     epn = Kind.objects.filter(code="epn")
     assert Place.objects.published().of_kinds(epn).count() == 2
-
-
-def test_the_version_moves_on_every_write_even_in_sql():
-    before = data_version()
-    place = PlaceFactory()
-    after_create = data_version()
-    assert after_create > before
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE places_place SET summary = 'x' WHERE id = %s", [place.pk]
-        )
-    assert data_version() > after_create
-    moved = data_version()
-    place.services.add(Term.objects.filter(vocabulary="service").first())
-    assert data_version() > moved
-    still = data_version()
-    Place.objects.filter(pk=place.pk).exists()  # a read moves nothing
-    assert data_version() == still
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_version_moves_again_when_a_transaction_commits():
-    """A search cached while a long import runs (old data, new number) must not
-    outlive the import: the number moves once more at commit."""
-    with transaction.atomic():
-        Kind.objects.create(code="essai", label="Essai", label_plural="Essais")
-        during = data_version()
-    assert data_version() > during
-
-
-def test_a_cached_search_shows_a_change_at_once(client):
-    PlaceFactory(name="Atelier Zéphyr")
-    assert client.get("/lieux/", {"q": "zephyr"}).context["page"].paginator.count == 1
-    # Same search again: served from the cache.
-    assert client.get("/lieux/", {"q": "zephyr"}).context["page"].paginator.count == 1
-    PlaceFactory(name="Zéphyr numérique")
-    response = client.get("/lieux/", {"q": "zephyr"})
-    assert response.context["page"].paginator.count == 2
-    assert "Zéphyr numérique" in response.content.decode()
-    # A withdrawn place leaves the cached search, facet counts included.
-    Place.objects.filter(name="Atelier Zéphyr").update(status=Place.Status.DRAFT)
-    response = client.get("/lieux/", {"q": "zephyr"})
-    assert response.context["page"].paginator.count == 1
-    assert "Atelier Zéphyr" not in response.content.decode()
 
 
 def test_the_linked_fields_list_is_every_many_to_many_field():

@@ -70,7 +70,7 @@ def test_the_translations_hold_every_text_marked_in_the_code(tmp_path):
             ".hypothesis",
             ".pytest_cache",
             ".ruff_cache",
-            "backups",
+            "var",
             "media",
             "test-artifacts",
             ".make",
@@ -159,10 +159,11 @@ def test_reference_labels_are_in_english_on_english_pages(client):
     assert "Free Wi-Fi" in listing.text and "Public digital space" in listing.text
 
 
-def test_cached_pages_and_fragments_are_kept_per_language(client, settings):
-    """The listing's filters and results are cached as HTML: without the language
-    in their keys, English visitors got the French fragments cached first."""
-    settings.PAGE_CACHE_SECONDS = 0  # the fragments' caches alone
+def test_cached_pages_and_counts_are_kept_per_language(client, settings):
+    """Pages (and counts) are cached per language: without the language in their
+    keys, English visitors got the French pages cached first."""
+    settings.PAGE_CACHE_SECONDS = 600
+    settings.COUNT_CACHE_SECONDS = 60
     PlaceFactory(name="Espace de Rennes")
     assert (
         "Aide aux démarches administratives" in client.get("/lieux/").content.decode()
