@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from .admin_filters import (
     FreshnessFilter,
     MissingFilter,
 )
+from .caching import forget_place_pages
 from .models import (
     AccessMode,
     Equipment,
@@ -331,6 +333,9 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         )
         if "status" in values:  # what coverage measures
             send_after_commit([place.pk for place in places])
+        # Their own pages show the change at once (places/caching.py).
+        slugs = [place.slug for place in places]
+        transaction.on_commit(lambda: forget_place_pages(slugs))
         return len(places)
 
     @admin.action(description=_("Publier les lieux sélectionnés"))

@@ -177,3 +177,22 @@ def test_languages_have_their_own_pages(client, place):
     french = client.get(place.get_absolute_url()).content.decode()
     english = client.get("/en" + place.get_absolute_url()).content.decode()
     assert 'lang="fr"' in french and 'lang="en"' in english
+
+
+def test_an_admin_action_shows_on_the_places_pages_at_once(
+    admin_client, client, place, django_capture_on_commit_callbacks
+):
+    """« Marquer vérifié » changes places in bulk: their pages are dropped too."""
+    assert (
+        "Informations vérifiées"
+        not in client.get(place.get_absolute_url()).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/places/place/",
+            {"action": "mark_verified", "_selected_action": [place.pk]},
+        )
+    assert (
+        "Informations vérifiées"
+        in client.get(place.get_absolute_url()).content.decode()
+    )
