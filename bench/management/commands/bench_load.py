@@ -7,7 +7,12 @@ same machine, for each scenario in turn:
 - a bare Django page (/bench/bare/: a template, the same middleware, no data), the
   machine's ceiling in this run;
 - place pages, listings (text, commune, around me, facets, open now) and a mix of
-  every public page as citizens use them.
+  every public page as citizens use them;
+- "cold and varied": first of all, with the caches empty, hundreds of random
+  realistic searches, place, territory and map pages, each asked once, one at a
+  time: their latency (p50 / p95) by kind of page;
+- "one edit per second": place pages and listings, and the bare page, while
+  `bench_writer` edits one place per second as a coordinator does.
 
 Each scenario's URLs are asked once before it is measured (the server's caches are
 warm, as they are for the pages people ask for); that first pass is reported too.
@@ -28,16 +33,15 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Count
 
+from bench.pages import cold_urls, warm_scenarios
 from bench.processes import free_port, redis_answers, wait_until_up
 from bench.report import write_section
-from places.models import Place, PointX, PointY, Term, Territory
+from places.models import Place
 
 WRK_SCRIPT = r"""
 local paths = {}
@@ -55,8 +59,6 @@ function done(summary, latency, requests)
     latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
 end
 """
-WORDS = ["mediatheque", "numerique", "fablab", "espace", "atelier", "cyber",
-         "tiers-lieu", "france services", "centre social", "coworking"]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -71,16 +73,20 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2 * os.cpu_count() + 1)
         parser.add_argument("--connections", type=int, default=32)
         parser.add_argument("--write", help="Markdown file to update (docs/…)")
+        parser.add_argument(
+            "--cold", type=int, default=300, help="random searches asked once"
+        )
 
     def handle(
         self, *args, seconds, mixed_seconds, workers, connections, rounds, **options
     ):
+        self.cold_count = options["cold"]
         wrk = shutil.which("wrk")
         if not wrk:
             raise CommandError("wrk not found: apt-get install wrk (make bench does).")
         if not Place.objects.published().exists():
             raise CommandError("No published place: run seed_places first.")
-        scenarios = self.scenarios()
+        scenarios = warm_scenarios()
         port = free_port()
         with tempfile.TemporaryDirectory() as work:
             work = Path(work)
@@ -114,13 +120,18 @@ class Command(BaseCommand):
                 load = functools.partial(
                     run_wrk, wrk, base, connections=connections, work=work
                 )
+                self.stdout.write("Cold and varied: each URL once, one at a time…")
+                cold = cold_latencies(base, cold_urls(self.cold_count))
                 rows = self.measure(
                     base, scenarios, load, rounds, seconds, mixed_seconds
                 )
+                self.stdout.write("One edit per second…")
+                edited = self.while_editing(env, scenarios, load, seconds)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
         self.report(rows, workers, connections, rounds, options.get("write"))
+        self.report_cold_and_edits(cold, edited, options.get("write"))
 
     def measure(self, base, scenarios, load, rounds, seconds, mixed_seconds) -> list:
         """The bare page, place pages and listings in turn, `rounds` times (the
@@ -177,76 +188,71 @@ class Command(BaseCommand):
             env["PGPASSWORD"] = db["PASSWORD"]
         if "REDIS_URL" not in env and redis_answers():
             env["REDIS_URL"] = "redis://127.0.0.1:6379/7"
+            import redis
+
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # cold: nothing kept
         self.cache = "Redis" if env.get("REDIS_URL") else "per-process memory"
         return env
 
-    def scenarios(self) -> list[tuple[str, list[str]]]:
-        """URLs as citizens ask for them, drawn from the data (fixed seed)."""
-        rng = random.Random(7)
-        published = Place.objects.published()
-        ids = list(published.values_list("pk", flat=True))
-        sample = rng.sample(ids, min(2000, len(ids)))
-        places = list(
-            published.filter(pk__in=sample)
-            .annotate(lon=PointX("location"), lat=PointY("location"))
-            .values_list("slug", "lon", "lat")
-        )
-        place_pages = [f"/lieux/{slug}/" for slug, _, _ in places]
-        services = list(
-            Term.objects.filter(vocabulary="service")
-            .order_by("pk")
-            .values_list("code", flat=True)[:4]
-        )
-        towns = list(
-            Territory.objects.filter(level__in=["commune", "arrondissement"])
-            .annotate(n=Count("places"))
-            .order_by("-n")
-            .values_list("name", flat=True)[:60]
-        )
-        listings = (
-            [f"/lieux/?q={quote_plus(w)}" for w in WORDS]
-            + [f"/lieux/?ou={quote_plus(t)}" for t in towns]
-            + [f"/lieux/?ou={d}" for d in ("35", "29", "75", "13", "69", "59", "33")]
-            + [
-                f"/lieux/?lat={lat:.4f}&lon={lon:.4f}&tri=distance"
-                for _, lon, lat in places[:60]
-                if lat is not None
+    def while_editing(self, env, scenarios, load, seconds) -> list:
+        """The bare page, place pages and listings while a coordinator edits one
+        place per second (`bench_writer`, in the server's environment)."""
+        place, listing, _mixed = scenarios
+        bare = ("bare Django page", ["/bench/bare/"])
+        runs = [(label, paths, []) for label, paths in (bare, place, listing)]
+        writer = subprocess.Popen(
+            [sys.executable, "manage.py", "bench_writer", "--seconds",
+             str(len(runs) * seconds * 3 + 5)],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            for _round in range(3):
+                for _label, paths, results in runs:
+                    results.append(load(paths, seconds))
+        finally:
+            edits = writer.communicate(timeout=120)[0].strip()
+        self.stdout.write(edits)
+        return runs
+
+    def report_cold_and_edits(self, cold, edited, target):
+        lines = [
+            "Cold and varied (the caches empty, each URL asked once, one at a time, "
+            "before any other scenario):",
+            "",
+            "| page | URLs | p50 | p95 | max | errors |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, (times, errors) in cold.items():
+            cuts = statistics.quantiles(times, n=20)
+            lines.append(
+                f"| {kind} | {len(times)} | {statistics.median(times):.0f} ms "
+                f"| {cuts[18]:.0f} ms | {max(times):.0f} ms | {errors} |"
+            )
+        lines += [
+            "",
+            "One edit per second (`bench_writer`: a published place saved as the "
+            "admin saves it), three rounds of each in turn:",
+            "",
+            "| scenario | req/s, median | vs bare page (median of rounds) "
+            "| latency p50 / p95 | errors |",
+            "|---|---|---|---|---|",
+        ]
+        bare_runs = edited[0][2]
+        for label, _paths, results in edited:
+            ratios = [
+                r["rps"] / b["rps"] for r, b in zip(results, bare_runs, strict=True)
             ]
-            + [
-                f"/lieux/?type={kind}&service={service}&frais=gratuit"
-                for kind in ("epn", "fablab", "tiers-lieu", "coworking")
-                for service in services
-            ]
-            + ["/lieux/?ouvert=1"]
-            + [f"/lieux/?ouvert=1&ou={quote_plus(t)}" for t in towns[:20]]
-            + [f"/lieux/?page={n}" for n in range(1, 6)]
-        )
-        cities = [
-            (lon, lat) for _, lon, lat in places[60:120] if lat is not None
-        ]  # map views around some places
-        map_data = ["/carte/lieux.geojson?bbox=-5.5,41.2,9.8,51.2&zoom=6"] + [
-            f"/carte/lieux.geojson?bbox={lon - 0.06:.3f},{lat - 0.03:.3f},"
-            f"{lon + 0.06:.3f},{lat + 0.03:.3f}&zoom=13"
-            for lon, lat in cities
-        ]
-        territories = [f"/territoires/{d}/" for d in ("35", "29", "22", "56", "R53")]
-        weighted = [
-            (place_pages, 45),
-            (listings, 25),
-            (["/"], 8),
-            (map_data, 12),
-            (["/carte/", "/carte/?type=fablab"], 5),
-            (territories, 5),
-        ]
-        mixed = []
-        for paths, weight in weighted:
-            mixed += rng.choices(paths, k=weight * 40)
-        rng.shuffle(mixed)
-        return [
-            ("place pages", place_pages),
-            ("listings", listings),
-            ("mixed traffic", mixed),
-        ]
+            middle = sorted(results, key=lambda run: run["rps"])[len(results) // 2]
+            lines.append(
+                f"| {label} | {statistics.median(r['rps'] for r in results):.0f} "
+                f"| {statistics.median(ratios):.0%} "
+                f"| {middle['p50']:.1f} / {middle['p95']:.1f} ms "
+                f"| {sum(r['errors'] for r in results)} |"
+            )
+        text = "\n".join(lines)
+        self.stdout.write(text)
+        if target:
+            write_section(Path(target), "cold-and-edits", text)
 
     def report(self, rows, workers, connections, rounds, target):
         lines = [
@@ -280,6 +286,25 @@ class Command(BaseCommand):
         if target:
             write_section(Path(target), "load", text)
             self.stdout.write(f"Written to {target}.")
+
+
+def cold_latencies(base: str, urls: dict[str, list[str]]) -> dict:
+    """Each URL once, one at a time, kinds of page interleaved: (latencies in ms,
+    errors) by kind."""
+    order = [(kind, path) for kind, paths in urls.items() for path in paths]
+    random.Random(5).shuffle(order)
+    found = {kind: ([], 0) for kind in urls}
+    for kind, path in order:
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(base + path, timeout=60) as response:
+                response.read()
+        except (urllib.error.URLError, OSError):
+            times, errors = found[kind]
+            found[kind] = (times, errors + 1)
+            continue
+        found[kind][0].append((time.perf_counter() - started) * 1000)
+    return found
 
 
 def first_pass(base: str, paths: list[str]) -> float:
