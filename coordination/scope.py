@@ -17,10 +17,24 @@ class ScopedAdminMixin:
         return scoped(super().get_queryset(request), request.user, self.commune_path)
 
     def in_scope(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        """Asked a dozen times per page for the same object: checked once per
+        request (an object `get_object` found came through the scoped queryset)."""
+        if obj is None:
+            return True
+        checked = self.checked_in_scope(request)
+        if obj.pk not in checked:
+            if not self.get_queryset(request).filter(pk=obj.pk).exists():
+                return False
+            checked.add(obj.pk)
+        return True
+
+    def checked_in_scope(self, request) -> set:
+        return request.__dict__.setdefault(f"in_scope_{self.model._meta.label}", set())
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            self.checked_in_scope(request).add(obj.pk)
         if obj is None:
             # Missing, or outside the scope: say which, rather than a redirect.
             model = self.model

@@ -1,6 +1,9 @@
+import re
+
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +20,7 @@ from .admin_filters import (
     FreshnessFilter,
     MissingFilter,
 )
+from .admin_links import list_choices_together, prefetch_links
 from .caching import forget_place_pages
 from .models import (
     AccessMode,
@@ -33,6 +37,8 @@ from .models import (
     StructureType,
     SupportMode,
     Territory,
+    normalize_name,
+    prefix_query,
 )
 from .quality import Flag
 from .signals import send_after_commit
@@ -282,7 +288,33 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name not in self.filter_horizontal:
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        list_choices_together(field, db_field, request)
+        return field
+
+    def get_search_results(self, request, queryset, search_term):
+        """What a coordinator types: words (or their beginnings), each found where
+        the public search finds it (name, kinds, services, town, summary: the
+        search vector's index), or exactly a slug, an id in its source, a pivot, a
+        postal or INSEE code. `icontains` over six columns read every place: 2 s
+        at 100,000 places."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = Q(slug=term) | Q(source_id=term)
+        if term.replace(" ", "").isdigit():
+            digits = term.replace(" ", "")
+            found |= Q(pivot=digits) | Q(postal_code=digits) | Q(commune__code=digits)
+        words = re.findall(r"[a-z0-9]+", normalize_name(term))
+        if words:
+            found |= Q(search_vector=prefix_query(words))
+        return queryset.filter(found), False
+
+    def get_object(self, request, object_id, from_field=None):
+        place = super().get_object(request, object_id, from_field)
+        if place is not None:
+            prefetch_links(place)
+        return place
 
     def save_model(self, request, obj, form, change):
         # The coordinator has seen the place on the map: the import's correction of

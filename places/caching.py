@@ -7,8 +7,9 @@ read the database):
   PAGE_FRESH_SECONDS (60 s, what the CDN in front already accepts); after that, the
   first request recomputes it while the others are still served the stale copy, so
   a burst of visitors never waits on one slow search. A place's own page is dropped
-  as soon as that place is saved (`forget_place_pages`): an edit shows on it at
-  once, and in listings, maps and territory pages within PAGE_FRESH_SECONDS.
+  as soon as that place is saved (`forget_place_pages`), so it stays fresh until
+  the place next opens or closes: an edit shows on it at once, and in listings,
+  maps and territory pages within PAGE_FRESH_SECONDS.
 - counts (`counted`): a search's total and facet counts, shared by every page and
   sort order of it, and the map's counts and bounds, for COUNT_CACHE_SECONDS.
 
@@ -63,7 +64,8 @@ def counted(
 
 def page_cache(key: Callable[..., tuple | None]):
     """Keep the view's whole response for anonymous visitors, under `key(request,
-    *args, **kwargs)` (None: a page not to keep, e.g. a refused parameter).
+    *args, **kwargs)` (None: a page not to keep, e.g. a refused parameter), fresh
+    for PAGE_FRESH_SECONDS or what the view set in `request.page_fresh_seconds`.
 
     Only plain successful pages that set no cookie are kept, and only when the
     request had no parameter the view does not know (`request.unknown_parameters`,
@@ -81,10 +83,11 @@ def page_cache(key: Callable[..., tuple | None]):
             name = entry_name(f"page:{view.__name__}", found)
             stored = cache.get(name)
             if stored is not None:
-                stored_at, response = stored
-                fresh = time.time() - stored_at < settings.PAGE_FRESH_SECONDS
+                fresh_until, response = stored
                 # Stale: one request renews it, the others get it meanwhile.
-                if fresh or not cache.add(f"{name}:renewing", 1, RENEWING_SECONDS):
+                if time.time() < fresh_until or not cache.add(
+                    f"{name}:renewing", 1, RENEWING_SECONDS
+                ):
                     return response
             try:
                 response = view(request, *args, **kwargs)
@@ -98,8 +101,13 @@ def page_cache(key: Callable[..., tuple | None]):
                 ):
                     # The response itself, as Django's cache_page keeps it: headers
                     # and the marks middleware reads (the embed's framing) with it.
+                    fresh = getattr(
+                        request, "page_fresh_seconds", settings.PAGE_FRESH_SECONDS
+                    )
                     cache.set(
-                        name, (time.time(), response), settings.PAGE_CACHE_SECONDS
+                        name,
+                        (time.time() + fresh, response),
+                        settings.PAGE_CACHE_SECONDS,
                     )
             finally:
                 if stored is not None:

@@ -210,6 +210,11 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
     )
     url = request.build_absolute_uri(place.get_absolute_url())
+    # Dropped from the cache when the place is saved (places/caching.py): right
+    # until the place next opens or closes (the page says whether it is open).
+    request.page_fresh_seconds = place.seconds_until_open_or_closed(
+        at_most=settings.PAGE_CACHE_SECONDS
+    )
     return render(
         request,
         "places/place_detail.html",

@@ -106,15 +106,39 @@ def test_a_listing_shows_an_edit_within_the_fresh_delay(client, place, cache_clo
 def test_a_stale_page_is_served_while_another_request_renews_it(
     client, place, cache_clock, django_assert_num_queries
 ):
-    url = place.get_absolute_url()
+    url = "/territoires/35/"
     client.get(url)
     cache_clock.advance(FRESH + 1)
-    name = caching.entry_name("page:place_detail", (place.slug,), "fr")
+    name = caching.entry_name("page:territory_detail", ("35", 1), "fr")
     assert cache.add(f"{name}:renewing", 1)  # another request is renewing it
     with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
     cache.delete(f"{name}:renewing")
     assert client.get(url).context is not None  # this one renews it
+
+
+def test_a_place_s_page_is_fresh_until_the_place_opens_or_closes(cache_clock):
+    """Saves drop a place's page; otherwise only time changes it: whether the place
+    is open now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from places.openings import refresh_openings
+
+    place = PlaceFactory(opening_hours="Mo-Su 09:00-12:00")
+    refresh_openings([place.pk])
+    now = timezone.localtime()
+    bounds = [
+        now.replace(hour=hour, minute=0, second=0, microsecond=0)
+        + dt.timedelta(days=days)
+        for days in (0, 1)
+        for hour in (9, 12)
+    ]
+    expected = min((b - now).total_seconds() for b in bounds if b > now)
+    found = place.seconds_until_open_or_closed(at_most=10**6)
+    assert abs(found - expected) < 5
+    assert place.seconds_until_open_or_closed(at_most=30) == 30
 
 
 def test_keys_come_from_the_search_as_understood(client, place):

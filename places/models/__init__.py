@@ -35,6 +35,7 @@ from .search import (
     PlaceManager,
     PlaceQuerySet,
     name_search_query,
+    prefix_query,
     search_vectors_deferred,
 )
 from .territories import (
@@ -131,6 +132,7 @@ __all__ = [
     "kinds_with_counts",
     "lock_new_slugs",
     "name_search_query",
+    "prefix_query",
     "search_vectors_deferred",
     "normalize_name",
     "postal_code_condition",

@@ -417,6 +417,20 @@ class Place(models.Model):
     def hours_in_words(self) -> str:
         return hours.in_words(self.opening_hours)
 
+    def seconds_until_open_or_closed(self, at_most: float) -> float:
+        """Until the place next opens or closes (from its opening periods), or
+        `at_most` seconds."""
+        now = timezone.now()
+        changes = [
+            bound
+            for during in self.openings.filter(during__endswith__gt=now).values_list(
+                "during", flat=True
+            )
+            for bound in (during.lower, during.upper)
+            if bound is not None and bound > now
+        ]
+        return min([at_most, *((c - now).total_seconds() for c in changes)])
+
     def week(self) -> list[hours.Day]:
         parsed = self.parsed_hours
         return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []

@@ -135,6 +135,15 @@ def name_search_query(text: str) -> SearchQuery | None:
     )
 
 
+def prefix_query(words: list[str]) -> SearchQuery:
+    """Every word, or a word beginning with it, anywhere in the search vector."""
+    return SearchQuery(
+        " & ".join(f"{word}:*" for word in words),
+        config=SEARCH_CONFIG,
+        search_type="raw",
+    )
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=self.model.Status.PUBLISHED)

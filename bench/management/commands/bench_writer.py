@@ -29,6 +29,8 @@ class Command(BaseCommand):
             place.summary = f"Mis à jour par la coordination ({edits})."[:280]
             place.save()
             edits += 1
+            self.stdout.write(f"edited {place.pk}")
+            self.stdout.flush()
             next_at = started + edits / per_second
             time.sleep(max(0.0, next_at - time.monotonic()))
         self.stdout.write(f"{edits} places edited in {seconds:.0f} s.")
