@@ -41,6 +41,7 @@ bench: install db
 	$(BENCH_ENV) DEBUG=1 $(PY) manage.py seed_places --count 100000 --top-up
 	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_pages --repeat 30 --write docs/benchmarks.md
 	$(BENCH_ENV) DEBUG=1 $(PY) manage.py bench_load --write docs/benchmarks.md
+	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_admin --write docs/benchmarks.md
 	$(BENCH_ENV) DEBUG=0 SECRET_KEY=benchmarks-only STATIC_MANIFEST=0 $(PY) manage.py bench_api --write docs/benchmarks.md
 
 install: system $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/messages

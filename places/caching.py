@@ -69,8 +69,10 @@ def page_cache(key: Callable[..., tuple | None]):
 
     Only plain successful pages that set no cookie are kept, and only when the
     request had no parameter the view does not know (`request.unknown_parameters`,
-    set by the key function) nor a stopgap answer (`request.search_transient`: an
-    address searched in its commune because the geocoder did not answer)."""
+    set by the key function), nothing the key function says not to keep
+    (`request.keep_page_if()`: parameters refused) nor a stopgap answer
+    (`request.search_transient`: an address searched in its commune because the
+    geocoder did not answer)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -98,6 +100,7 @@ def page_cache(key: Callable[..., tuple | None]):
                     and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
                     and not getattr(request, "search_transient", False)
                     and not getattr(request, "unknown_parameters", False)
+                    and getattr(request, "keep_page_if", lambda: True)()
                 ):
                     # The response itself, as Django's cache_page keeps it: headers
                     # and the marks middleware reads (the embed's framing) with it.

@@ -41,6 +41,7 @@ from .models import (
     normalize_name,
 )
 from .quality import km_between
+from .understanding import thesaurus
 
 PAGE_SIZE = 20
 
@@ -70,20 +71,26 @@ def filtered_places(request: HttpRequest) -> PlaceFilter:
 PAGE_PARAMETERS = {"page", "embed"}
 
 
-def search_page(request: HttpRequest, *args, **kwargs) -> tuple | None:
-    """The key of a page showing a search: the search as cleaned (None when a
-    parameter was refused: the page says so), the page number and the embed mark.
-    A parameter nobody knows is left out of the key, and the page is not kept."""
-    search = filtered_places(request).cache_key()
-    if search is None:
-        return None
-    request.unknown_parameters = bool(
-        set(request.GET) - set(PlaceFilter.base_filters) - PAGE_PARAMETERS
-    )
+def search_page(request: HttpRequest, *args, **kwargs) -> tuple:
+    """The key of a page showing a search, read without touching the database:
+    the search's parameters (those the search knows; values trimmed, sorted, empty
+    ones dropped), the page number, the embed mark and the thesaurus that reads
+    `q`. A parameter nobody knows is left out of the key and the page not kept;
+    nor is a page whose parameters were refused (it shows the error)."""
+    known = PlaceFilter.base_filters
+    params = []
+    for name in sorted(set(request.GET) & set(known)):
+        values = sorted({value.strip() for value in request.GET.getlist(name)} - {""})
+        if values:
+            params.append((name, tuple(values)))
+    request.unknown_parameters = bool(set(request.GET) - set(known) - PAGE_PARAMETERS)
+    request.keep_page_if = lambda: filtered_places(request).form.is_valid()
     page = request.GET.get("page", "")
-    return search + (
+    return (
+        *params,
         ("page", int(page) if page.isdigit() else 1),
         ("embed", request.GET.get("embed") == "1"),
+        ("needs", thesaurus().version),
     )
 
 
