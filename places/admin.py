@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from .admin_filters import (
     FlagFilter,
     FreshnessFilter,
     MissingFilter,
+    SourceFilter,
 )
 from .admin_links import list_choices_together, prefetch_links
 from .caching import forget_place_pages
@@ -92,6 +94,14 @@ class TerritoryAdmin(LeafletGeoAdmin):
     raw_id_fields = ["parent", "epci"]
     show_full_result_count = False
 
+    def get_ordering(self, request):
+        """By name; while searching, by the lower-case name: the planner otherwise
+        walked the name index through 77,000 places to find 50 matching a common
+        word (200 ms), where the search index gives the matches to sort (50 ms)."""
+        if request.GET.get("q", "").strip():
+            return [Lower("name"), "-pk"]
+        return super().get_ordering(request)
+
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(
             request, queryset, search_term
@@ -155,7 +165,7 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         FreshnessFilter,
         MissingFilter,
         "services",
-        "source",
+        SourceFilter,
         "opening_hours_valid",
         "location_is_approximate",
     ]
@@ -176,7 +186,9 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         "unmapped_values",
         "opening_hours_valid",
     ]
-    date_hierarchy = "data_updated_on"
+    # Counting every place once more for "(N au total)", and browsing by year of
+    # update, each read all 100,000 places (40 and 110 ms).
+    show_full_result_count = False
     actions = ["publish", "withdraw", "mark_verified", "mark_closed"]
     # Structure types (92 of them) get the filterable selector; the other lists are
     # short, and read better as checkboxes (see formfield_for_manytomany).
@@ -269,8 +281,17 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         ),
     ]
 
+    # The list of places: 50 rows (rendering 100 cost more than their query).
+    list_per_page = 50
+    # What the list does not show, and makes every row it sorts wider.
+    LIST_SKIPS = ["description", "summary", "search_vector", "unmapped_values"]
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("kinds")
+        places = super().get_queryset(request).prefetch_related("kinds")
+        match = request.resolver_match
+        if match and match.url_name == "places_place_changelist":
+            places = places.defer(*self.LIST_SKIPS)
+        return places
 
     @admin.display(description=_("à vérifier"))
     def flag_list(self, place: Place) -> str:
@@ -291,6 +312,14 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         list_choices_together(field, db_field, request)
         return field
+
+    def get_ordering(self, request):
+        """By name; while searching, by the lower-case name: the planner otherwise
+        walked the name index through 77,000 places to find 50 matching a common
+        word (200 ms), where the search index gives the matches to sort (50 ms)."""
+        if request.GET.get("q", "").strip():
+            return [Lower("name"), "-pk"]
+        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         """What a coordinator types: words (or their beginnings), each found where
@@ -351,7 +380,8 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
 
     def change_many(self, request, queryset, reason: str, **values) -> int:
         """Set `values` on the selected places, each change kept in the history."""
-        places = list(queryset)
+        # Whole places (the list's are deferred): the history copies every field.
+        places = list(Place.objects.filter(pk__in=queryset.values("pk")))
         for place in places:
             for name, value in values.items():
                 setattr(place, name, value)

@@ -331,6 +331,9 @@ class Place(models.Model):
         indexes = [
             models.Index(fields=["status", "name"], name="place_status_name"),
             models.Index(fields=["pivot"], name="place_pivot"),
+            # The admin's list, in name order at any scope, and its search by id.
+            models.Index(fields=["name"], name="place_name"),
+            models.Index(fields=["source_id"], name="place_source_id"),
             GinIndex(fields=["search_vector"], name="place_search_vector"),
             GinIndex(fields=["kind_ids"], name="place_kind_ids"),
             GinIndex(fields=["term_ids"], name="place_term_ids"),
