@@ -4,7 +4,7 @@ sitemaps (which list the pages of both languages)."""
 from django.contrib.sitemaps import views as sitemaps
 from django.urls import path
 
-from . import views
+from . import service_views as views
 from .sitemaps import SITEMAPS
 
 app_name = "service"

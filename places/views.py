@@ -1,39 +1,26 @@
-import datetime as dt
 import functools
-import json
-import uuid
 from collections.abc import Callable
 
-from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance, GeometryDistance
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, set_response_etag
-from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.gzip import gzip_page
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
-from coordination.tasks import STALLED
-from epn_directory.replicas import checked_read_alias, database_error
+from epn_directory.replicas import checked_read_alias
 
-from . import hours, maps, search_help, seo
+from . import hours, search_help, seo
 from .caching import counted, page_cache
 from .exchange import exporter
 from .facets import FACETS, facet_counts, facet_options
 from .filters import PlaceFilter
 from .models import (
-    Kind,
     Place,
     Source,
     Territory,
@@ -345,134 +332,6 @@ def children_with_counts(territories, key: str, only_with_places: bool = False) 
     return [(t, n) for t, n in rows if n or not only_with_places]
 
 
-MAP_LIST_SIZE = 20
-
-
-@require_safe
-@public_page(search_page)
-def map_page(request: HttpRequest) -> HttpResponse:
-    """The map of the filtered places, with the list of the places in view beside
-    it (the map is never the only way in). `?embed=1`: the same for other sites'
-    pages, without the site's chrome; the only page that may be framed."""
-    place_filter = filtered_places(request)
-    embed = request.GET.get("embed") == "1"
-    query = query_without(request, "bbox", "zoom", "page", "embed")
-    context = {
-        "filter": place_filter,
-        "facets": [] if embed else facet_choices(place_filter, facet_options()),
-        **search_help.said(request, place_filter, facet_options),
-        "bounds": counted(
-            request,
-            "map-bounds",
-            place_filter.cache_key(without=("bbox", "zoom", "tri")),
-            lambda: maps.bounds(place_filter.qs),
-        ),
-        "embed": embed,
-        "embed_url": request.build_absolute_uri(
-            reverse("places:map") + "?embed=1" + query.replace("?", "&", 1)
-        ),
-        "list_url": reverse("places:map-list") + query,
-        "kinds": {
-            kind.code: {"label": kind.label_i18n, "icon": static(f"icons/{kind.icon}")}
-            for kind in Kind.objects.all()
-            if kind.icon
-        },
-        **map_list_context(request, place_filter),
-    }
-    if embed:
-        return render_embed(request, context)
-    return render(request, "places/map.html", context)
-
-
-@xframe_options_exempt
-@csp_replace({"frame-ancestors": ["*"]})
-def render_embed(request: HttpRequest, context: dict) -> HttpResponse:
-    """The embed view: the only page other sites may frame."""
-    return render(request, "places/map_embed.html", context)
-
-
-@require_safe
-@public_page(search_page)
-def map_list(request: HttpRequest) -> HttpResponse:
-    """The places in the map's view (`bbox`), as HTML for the list beside the map."""
-    place_filter = filtered_places(request)
-    return render(
-        request,
-        "places/includes/map_list.html",
-        map_list_context(request, place_filter),
-    )
-
-
-def map_list_context(request: HttpRequest, place_filter: PlaceFilter) -> dict:
-    key = place_filter.cache_key(without=("zoom", "tri"))
-    return {
-        "count": counted(request, "map-list", key, place_filter.qs.count),
-        "places": cards(place_filter.qs[:MAP_LIST_SIZE]),
-        "all_url": reverse("places:list")
-        + query_without(request, "zoom", "page", "embed"),
-    }
-
-
-def query_without(request: HttpRequest, *names: str) -> str:
-    """The request's query string ("?…", or "") without the parameters `names`."""
-    params = request.GET.copy()
-    for name in names:
-        params.pop(name, None)
-    return "?" + params.urlencode() if params else ""
-
-
-@require_safe
-@gzip_page
-@page_cache(search_page)
-def places_geojson(request: HttpRequest) -> HttpResponse:
-    """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
-    zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,
-    the whole world. Exactly the places in view, as the list beside the map shows
-    them: the same count, no marker outside the view. Kept as pages are, and by
-    browsers for a minute."""
-    place_filter = filtered_places(request)
-    place_filter.is_valid()
-    cleaned = place_filter.form.cleaned_data
-    zoom = int(cleaned.get("zoom") or maps.DEFAULT_ZOOM)
-    box = cleaned.get("bbox") or maps.WORLD
-    cell = maps.cell_size(box, zoom)
-    places = (
-        place_filter.filter_queryset(Place.objects.published(), without="bbox")
-        .filter(location__isnull=False)
-        .in_box(*box)
-    )
-    search = place_filter.cache_key(without=("bbox", "zoom", "tri"))
-    count = counted(
-        request,
-        "map",
-        None if search is None else (search, box, cell),
-        places.count,
-    )
-    clustered = count > settings.MAP_MAX_PLACES
-    features = (
-        maps.cluster_features(places, cell)
-        if clustered
-        else maps.place_features(places)
-    )
-    body = json.dumps(
-        {
-            "type": "FeatureCollection",
-            "count": count,
-            "clustered": clustered,
-            "bbox": [round(v, 5) for v in box],
-            "features": features,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    response = HttpResponse(body, content_type="application/geo+json")
-    # The ETag of the data itself: the compressed bytes change every time (Django
-    # adds random padding against BREACH), so an ETag taken after would never match.
-    set_response_etag(response)
-    patch_cache_control(response, public=True, max_age=60)
-    return response
-
-
 @require_safe
 def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     """The filtered places in the national standard, streamed (large exports too)."""
@@ -483,88 +342,6 @@ def export_places(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="lieux.{fmt}"'
     return response
-
-
-@require_safe
-def robots(request: HttpRequest) -> HttpResponse:
-    """Crawlers: the pages of places and territories (listed in the sitemap), not the
-    admin, the data endpoints or the endless combinations of filters."""
-    sitemap = request.build_absolute_uri(reverse("service:sitemap-index"))
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /export/",
-        "Disallow: /carte/lieux.geojson",
-        "Disallow: /carte/liste/",
-        "Disallow: /lieux/?",
-        "Disallow: /carte/?",
-        "Disallow: /lieux/*/signaler/",
-        "Disallow: /lieux/proposer/",
-        # The same in English.
-        "Disallow: /en/export/",
-        "Disallow: /en/carte/lieux.geojson",
-        "Disallow: /en/carte/liste/",
-        "Disallow: /en/lieux/?",
-        "Disallow: /en/carte/?",
-        "Disallow: /en/lieux/*/signaler/",
-        "Disallow: /en/lieux/proposer/",
-        "Disallow: /api/v1/lieux/",  # the API's data (its documentation, /api/v1/,
-        "Disallow: /api/v1/territoires/",  # stays open to crawlers)
-        f"Sitemap: {sitemap}",
-    ]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
-
-
-@require_safe
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and operators: 200 while the primary database answers
-    (the site serves, perhaps slower: "degraded" when a replica or the cache is
-    down), 503 when it does not; each part's state in `checks`."""
-    checks = {
-        alias: database_state(alias)
-        for alias in ["default", *settings.DATABASE_READ_REPLICAS]
-    }
-    checks["cache"] = cache_state()
-    checks["tasks"] = tasks_state() if checks["default"] == "ok" else "unknown"
-    up = checks["default"] == "ok"
-    state = "ok" if set(checks.values()) == {"ok"} else "degraded" if up else "down"
-    return JsonResponse({"status": state, "checks": checks}, status=200 if up else 503)
-
-
-def database_state(alias: str) -> str:
-    error = database_error(alias)
-    return f"error: {type(error).__name__}" if error else "ok"
-
-
-TASKS_LATE = dt.timedelta(minutes=2)
-
-
-def tasks_state() -> str:
-    """Whether the task worker keeps up: no task waiting for longer than
-    TASKS_LATE, none running for longer than STALLED (a worker stopped in the
-    middle). docs/deploy.md, "The task worker"."""
-    now = timezone.now()
-    tasks = DBTaskResult.objects.aggregate(
-        late=Count("pk", filter=Q(status=TaskResultStatus.READY,
-                                  enqueued_at__lt=now - TASKS_LATE)),
-        stalled=Count("pk", filter=Q(status=TaskResultStatus.RUNNING,
-                                     started_at__lt=now - STALLED)),
-    )  # fmt: skip
-    problems = []
-    if tasks["late"]:
-        problems.append(f"{tasks['late']} waiting for more than 2 minutes")
-    if tasks["stalled"]:
-        problems.append(f"{tasks['stalled']} running for more than 30 minutes")
-    return "error: " + "; ".join(problems) if problems else "ok"
-
-
-def cache_state() -> str:
-    """Whether the shared cache keeps what it is given (a cache that is down
-    answers "not cached" to everything, without an error)."""
-    key, token = "healthz", uuid.uuid4().hex
-    cache.set(key, token, 10)
-    return "ok" if cache.get(key) == token else "error: unreachable"
 
 
 @require_safe
