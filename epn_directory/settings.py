@@ -235,9 +235,8 @@ if os.environ.get("GDAL_LIBRARY_PATH"):
 if os.environ.get("GEOS_LIBRARY_PATH"):
     GEOS_LIBRARY_PATH = os.environ["GEOS_LIBRARY_PATH"]
 
-# Costly search results (counts per facet) are cached under the data's version
-# (places/caching.py), so that a change shows at once; the time only bounds memory.
-# With several app servers, give them one cache: REDIS_URL (e.g.
+# Whole pages and counts for visitors are cached (places/caching.py, below). With
+# several app servers or processes, give them one cache: REDIS_URL (e.g.
 # redis://cache.internal:6379/0). Without it, each process keeps its own.
 # Redis unreachable is not an outage: django-redis then answers "not cached"
 # (logged), pages are computed, and /healthz says the cache is down.

@@ -19,6 +19,7 @@ place's page, never every page and count at once (docs/decisions.md, issue 14).
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
@@ -82,7 +83,10 @@ def page_cache(key: Callable[..., tuple | None]):
             found = key(request, *args, **kwargs)
             if found is None:
                 return view(request, *args, **kwargs)
-            name = entry_name(f"page:{view.__name__}", found)
+            # Pages hold absolute addresses (canonical, hreflang, JSON-LD).
+            name = entry_name(
+                f"page:{view.__name__}", (request.scheme, request.get_host(), found)
+            )
             stored = cache.get(name)
             if stored is not None:
                 fresh_until, response = stored
@@ -123,13 +127,14 @@ def page_cache(key: Callable[..., tuple | None]):
     return decorator
 
 
+def place_generation(slug: str) -> str:
+    """A token that keys a place's page: replaced when the place changes, so that
+    its page is found under a new key whatever language, host or address it was
+    asked in."""
+    return cache.get_or_set(f"place-generation:{slug}", lambda: uuid.uuid4().hex, None)
+
+
 def forget_place_pages(slugs: list[str]) -> None:
-    """Drop the cached pages of these places, in every language: an edit shows on
-    the place's page at once."""
-    cache.delete_many(
-        [
-            entry_name("page:place_detail", (slug,), language)
-            for slug in slugs
-            for language, _name in settings.LANGUAGES
-        ]
-    )
+    """Retire the cached pages of these places: an edit shows on the place's page
+    at once (the old entries expire with time)."""
+    cache.delete_many([f"place-generation:{slug}" for slug in slugs])

@@ -1,4 +1,5 @@
 import functools
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_safe
 from epn_directory.replicas import checked_read_alias
 
 from . import hours, search_help, seo
-from .caching import counted, page_cache
+from .caching import counted, page_cache, place_generation
 from .exchange import exporter
 from .facets import FACETS, facet_counts, facet_options
 from .filters import PlaceFilter
@@ -58,33 +59,68 @@ def filtered_places(request: HttpRequest) -> PlaceFilter:
 PAGE_PARAMETERS = {"page", "embed"}
 
 
-def search_page(request: HttpRequest, *args, **kwargs) -> tuple:
-    """The key of a page showing a search, read without touching the database:
-    the search's parameters (those the search knows; values trimmed, sorted, empty
-    ones dropped), the page number, the embed mark and the thesaurus that reads
-    `q`. A parameter nobody knows is left out of the key and the page not kept;
-    nor is a page whose parameters were refused (it shows the error)."""
+# A page number as the key knows it; any other form ("-1", "+3", "²") is not kept.
+PAGE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}$")
+
+
+def page_number(request: HttpRequest) -> int | None:
+    """The page asked for (1 when none), or None for any other form of number."""
+    page = request.GET.get("page", "1")
+    if not PAGE_NUMBER.match(page):
+        return None
+    request.page_asked = int(page)
+    return request.page_asked
+
+
+def kept_page_is_asked(request: HttpRequest, page) -> None:
+    """A page past the last gives the last: not kept under its number."""
+    if page.number != getattr(request, "page_asked", page.number):
+        request.unknown_parameters = True
+
+
+def search_key(request: HttpRequest) -> tuple | None:
+    """The search as its form reads it, without the database: each parameter's
+    value as the form takes it (the last one, trimmed; every value of a facet,
+    sorted), empty ones dropped, and the thesaurus that reads `q`. A parameter
+    nobody knows is left out of the key and the page not kept; nor is a page
+    whose parameters were refused (it shows the error)."""
     known = PlaceFilter.base_filters
+    facets = {facet.param for facet in FACETS}
     params = []
     for name in sorted(set(request.GET) & set(known)):
-        values = sorted({value.strip() for value in request.GET.getlist(name)} - {""})
-        if values:
-            params.append((name, tuple(values)))
+        if name in facets:
+            value = tuple(sorted({v.strip() for v in request.GET.getlist(name)} - {""}))
+        else:
+            value = request.GET.get(name, "").strip()
+        if value:
+            params.append((name, value))
     request.unknown_parameters = bool(set(request.GET) - set(known) - PAGE_PARAMETERS)
     request.keep_page_if = lambda: filtered_places(request).form.is_valid()
-    page = request.GET.get("page", "")
-    return (
-        *params,
-        ("page", int(page) if page.isdigit() else 1),
-        ("embed", request.GET.get("embed") == "1"),
-        ("needs", thesaurus().version),
-    )
+    return (*params, ("embed", request.GET.get("embed") == "1"), thesaurus().version)
+
+
+def search_page(request: HttpRequest, *args, **kwargs) -> tuple | None:
+    """The key of a page of search results: the search and the page number."""
+    page = page_number(request)
+    return None if page is None else (*search_key(request), page)
+
+
+def map_page_key(request: HttpRequest, *args, **kwargs) -> tuple | None:
+    """The key of the map's pages and data: the search (no page number there)."""
+    return search_key(request)
 
 
 def same_for_all(request: HttpRequest, *args, **kwargs) -> tuple:
-    """The key of a page that takes no parameter: its path's (a place's slug)."""
+    """The key of a page that takes no parameter."""
     request.unknown_parameters = bool(request.GET)
-    return tuple(kwargs.values())
+    return ()
+
+
+def place_page(request: HttpRequest, slug: str) -> tuple:
+    """The key of a place's page: its slug, and its generation (replaced when the
+    place is saved: the page is renewed at once)."""
+    request.unknown_parameters = bool(request.GET)
+    return (slug, place_generation(slug))
 
 
 @require_safe
@@ -115,6 +151,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
         ),
     )
     page = paginator.get_page(request.GET.get("page"))
+    kept_page_is_asked(request, page)
     empty = not paginator.count
     open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
     return render(
@@ -195,7 +232,7 @@ def facet_choices(
 
 
 @require_safe
-@public_page(same_for_all)
+@public_page(place_page)
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
@@ -206,8 +243,10 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     url = request.build_absolute_uri(place.get_absolute_url())
     # Dropped from the cache when the place is saved (places/caching.py): right
     # until the place next opens or closes (the page says whether it is open).
+    # Each process's own memory (no REDIS_URL) is not told of a save in another.
+    longest = settings.PAGE_CACHE_SECONDS if settings.REDIS_URL else None
     request.page_fresh_seconds = place.seconds_until_open_or_closed(
-        at_most=settings.PAGE_CACHE_SECONDS
+        at_most=longest or settings.PAGE_FRESH_SECONDS
     )
     return render(
         request,
@@ -260,10 +299,11 @@ def same_place(a: Place, b: Place) -> bool:
     )
 
 
-def territory_page(request: HttpRequest, code: str) -> tuple:
-    page = request.GET.get("page", "")
+def territory_page(request: HttpRequest, code: str) -> tuple | None:
+    page = page_number(request)
     request.unknown_parameters = bool(set(request.GET) - {"page"})
-    return (code.upper(), int(page) if page.isdigit() else 1)
+    # The code as typed: the page's links echo it.
+    return None if page is None else (code, page)
 
 
 @require_safe
@@ -280,6 +320,9 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
         "total": places.count(),
         "breadcrumbs": ancestors(territory),
     }
+    paginated = territory.level not in ("region", "departement")
+    if not paginated and getattr(request, "page_asked", 1) != 1:
+        request.unknown_parameters = True  # the same page: not one to keep
     if territory.level == Territory.Level.REGION:
         context["children"] = children_with_counts(
             territory.children.filter(level="departement"), "departement_code"
@@ -296,6 +339,7 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
         page = Paginator(places.for_cards().order_by("name", "pk"), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
+        kept_page_is_asked(request, page)
         context.update(page=page, places=page.object_list)
     return render(request, "places/territory_detail.html", context)
 

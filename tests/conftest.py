@@ -47,8 +47,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 # A test that commits (a live server, threads) empties every table after it,
 # territories included. In one process pytest-django runs those tests last; with
 # several (`make test`: pytest-xdist, a whole module at a time), a process may take
-# a module of ordinary tests after one: the session's data is put back from a copy
-# taken after the set-up, in a schema that emptying the tables leaves alone.
+# a module of ordinary tests after one: before the next test that rolls back, the
+# session's data is put back from a copy taken after the set-up, in a schema that
+# emptying the tables leaves alone.
 SNAPSHOT = "session_snapshot"
 
 
@@ -79,11 +80,18 @@ def restore_snapshot() -> None:
         kept = [row[0] for row in cursor.fetchall()]
         # As they were: no trigger, no foreign key checked while the rows go back.
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
-        for table in kept:
-            cursor.execute(f'INSERT INTO "{table}" SELECT * FROM {SNAPSHOT}."{table}"')
-        cursor.execute("SET session_replication_role = DEFAULT")
+        try:
+            cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+            for table in kept:
+                cursor.execute(
+                    f'INSERT INTO "{table}" SELECT * FROM {SNAPSHOT}."{table}"'
+                )
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
     ContentType.objects.clear_cache()
+
+
+EMPTIED = pytest.StashKey[bool]()  # a test that commits ran since the last restore
 
 
 def database_use(item: pytest.Item) -> str:
@@ -93,24 +101,36 @@ def database_use(item: pytest.Item) -> str:
     if (
         "transactional_db" in fixtures
         or "live_server" in fixtures
-        or (marker is not None and marker.kwargs.get("transaction"))
+        or (
+            marker is not None
+            and (
+                marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+            )
+        )
     ):
         return "commits"
     return "rolls back" if marker is not None or "db" in fixtures else ""
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    result = yield
-    if (
-        nextitem is not None
-        and database_use(item) == "commits"
-        and database_use(nextitem) == "rolls back"
-    ):
+def pytest_runtest_setup(item: pytest.Item):
+    """Before a test that rolls back, the session's data if a test that commits
+    (and so empties every table) ran since it was last put back."""
+    config = item.config
+    if database_use(item) == "rolls back" and config.stash.get(EMPTIED, False):
         from pytest_django.plugin import blocking_manager_key
 
-        with item.config.stash[blocking_manager_key].unblock():
+        with config.stash[blocking_manager_key].unblock():
             restore_snapshot()
+        config.stash[EMPTIED] = False
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    result = yield
+    if database_use(item) == "commits":
+        item.config.stash[EMPTIED] = True
     return result
 
 

@@ -108,7 +108,9 @@ def test_a_stale_page_is_served_while_another_request_renews_it(
     url = "/territoires/35/"
     client.get(url)
     cache_clock.advance(FRESH + 1)
-    name = caching.entry_name("page:territory_detail", ("35", 1), "fr")
+    name = caching.entry_name(
+        "page:territory_detail", ("http", "testserver", ("35", 1)), "fr"
+    )
     assert cache.add(f"{name}:renewing", 1)  # another request is renewing it
     with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
@@ -134,6 +136,8 @@ def test_a_place_s_page_is_fresh_until_the_place_opens_or_closes(cache_clock):
         for days in (0, 1)
         for hour in (9, 12)
     ]
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    bounds.append(midnight + dt.timedelta(days=1))
     expected = min((b - now).total_seconds() for b in bounds if b > now)
     found = place.seconds_until_open_or_closed(at_most=10**6)
     assert abs(found - expected) < 5
@@ -219,3 +223,59 @@ def test_an_admin_action_shows_on_the_places_pages_at_once(
         "Informations vérifiées"
         in client.get(place.get_absolute_url()).content.decode()
     )
+
+
+def test_a_repeated_parameter_is_keyed_as_the_search_reads_it(client, place):
+    """The form takes a parameter's last value: `?ouvert=1&ouvert=` is a search
+    without "open now", and must not be served to those who ask for it."""
+    assert client.get("/lieux/?q=lices&ouvert=1&ouvert=").context is not None
+    asked = client.get("/lieux/?q=lices&ouvert=1")
+    assert asked.context is not None  # its own page, not the other one's
+    assert asked.context["filter"].form.cleaned_data["ouvert"] == "1"
+
+
+@pytest.mark.parametrize("page", ["-1", "+1", "²", "1_0", "0", "999"])
+def test_odd_page_numbers_are_answered_but_not_kept(client, place, page):
+    for path in ("/lieux/?q=lices", "/territoires/35/?ouvert=", "/territoires/35/"):
+        response = client.get(path, {"page": page})
+        assert response.status_code in (200, 404)
+    assert kept_entries() == 0
+
+
+def test_each_host_has_its_own_pages(client, place, settings):
+    """Pages hold absolute addresses (canonical, hreflang, JSON-LD)."""
+    settings.ALLOWED_HOSTS = ["testserver", "annuaire.example.org"]
+    url = place.get_absolute_url()
+    client.get(url)
+    other = client.get(url, HTTP_HOST="annuaire.example.org").content.decode()
+    assert "http://annuaire.example.org/" in other
+    assert "http://testserver/" not in other
+
+
+def test_an_import_shows_on_the_places_pages_at_once(client, tmp_path):
+    import csv
+
+    from places.exchange.importer import import_places
+    from places.exchange.standard import COLUMNS
+
+    def write(name: str):
+        path = tmp_path / "lieux.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, COLUMNS)
+            writer.writeheader()
+            writer.writerow(
+                dict.fromkeys(COLUMNS, "")
+                | {
+                    "id": "c-1", "nom": name, "commune": "Rennes",
+                    "code_postal": "35000", "code_insee": "35238",
+                    "adresse": "1 place", "source": "test", "date_maj": "2024-04-02",
+                    "services": "Loisirs et créations numériques",
+                }
+            )  # fmt: skip
+        return str(path)
+
+    import_places(write("Atelier de la Gare"))
+    url = Place.objects.get(source_id="c-1").get_absolute_url()
+    assert "Atelier de la Gare" in client.get(url).content.decode()
+    assert import_places(write("Atelier de la Gare et du Port")).updated == 1
+    assert "Atelier de la Gare et du Port" in client.get(url).content.decode()

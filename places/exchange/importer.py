@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from ..caching import forget_place_pages
 from ..models import (
     Place,
     Source,
@@ -161,12 +162,16 @@ def import_places(
                 [Source(code=code, name=code) for code in {k[0] for k in records}],
                 ignore_conflicts=True,
             )
+            closed = []
             if close_missing and sources:
-                report.closed = (
+                closing = (
                     Place.objects.filter(source__in=sources)
                     .exclude(status=Place.Status.CLOSED)
                     .exclude(pk__in=touched)
-                    .update(status=Place.Status.CLOSED, updated_at=timezone.now())
+                )
+                closed = list(closing.values_list("slug", flat=True))
+                report.closed = closing.update(
+                    status=Place.Status.CLOSED, updated_at=timezone.now()
                 )
             report.duplicates = find_duplicates(touched)
             if dry_run:
@@ -181,6 +186,13 @@ def import_places(
         refresh_statistics()
         refresh_openings(touched)
         send_after_commit(None)
+        # The pages of the places written or closed are renewed at once.
+        forget_place_pages(
+            closed
+            + list(
+                Place.objects.filter(pk__in=written_ids).values_list("slug", flat=True)
+            )
+        )
         report.openings_seconds = round(time.monotonic() - started, 2)
     report.rows.sort(key=lambda row: row.line)
     return report

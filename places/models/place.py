@@ -422,9 +422,14 @@ class Place(models.Model):
 
     def seconds_until_open_or_closed(self, at_most: float) -> float:
         """Until the place next opens or closes (from its opening periods), or
-        `at_most` seconds."""
+        midnight (when "opens tomorrow" becomes "opens today"), or `at_most`
+        seconds."""
         now = timezone.now()
-        changes = [
+        midnight = timezone.localtime(now).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ) + dt.timedelta(days=1)
+        changes = [midnight]
+        changes += [
             bound
             for during in self.openings.filter(during__endswith__gt=now).values_list(
                 "during", flat=True
