@@ -94,14 +94,6 @@ class TerritoryAdmin(LeafletGeoAdmin):
     raw_id_fields = ["parent", "epci"]
     show_full_result_count = False
 
-    def get_ordering(self, request):
-        """By name; while searching, by the lower-case name: the planner otherwise
-        walked the name index through 77,000 places to find 50 matching a common
-        word (200 ms), where the search index gives the matches to sort (50 ms)."""
-        if request.GET.get("q", "").strip():
-            return [Lower("name"), "-pk"]
-        return super().get_ordering(request)
-
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(
             request, queryset, search_term

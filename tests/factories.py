@@ -4,6 +4,26 @@ from django.contrib.gis.geos import Point
 from places.models import Kind, Place, Term, Territory
 
 
+def standard_file(path, **values) -> str:
+    """A CSV of the national standard holding one place in Rennes, `values` over
+    the defaults (the other columns empty); returns its path."""
+    import csv
+
+    from places.exchange.standard import COLUMNS
+
+    row = dict.fromkeys(COLUMNS, "") | {
+        "id": "lieu-1", "nom": "Lieu d’essai", "commune": "Rennes",
+        "code_postal": "35000", "code_insee": "35238", "adresse": "1 place",
+        "source": "test", "date_maj": "2024-04-02",
+        "services": "Loisirs et créations numériques",
+    } | values  # fmt: skip
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerow(row)
+    return str(path)
+
+
 def commune(code: str) -> Territory:
     return Territory.objects.get(level__in=["commune", "arrondissement"], code=code)
 

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from places import caching
 from places.models import Place
 
-from .factories import PlaceFactory
+from .factories import PlaceFactory, standard_file
 
 pytestmark = pytest.mark.django_db
 
@@ -253,29 +253,12 @@ def test_each_host_has_its_own_pages(client, place, settings):
 
 
 def test_an_import_shows_on_the_places_pages_at_once(client, tmp_path):
-    import csv
-
     from places.exchange.importer import import_places
-    from places.exchange.standard import COLUMNS
 
-    def write(name: str):
-        path = tmp_path / "lieux.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, COLUMNS)
-            writer.writeheader()
-            writer.writerow(
-                dict.fromkeys(COLUMNS, "")
-                | {
-                    "id": "c-1", "nom": name, "commune": "Rennes",
-                    "code_postal": "35000", "code_insee": "35238",
-                    "adresse": "1 place", "source": "test", "date_maj": "2024-04-02",
-                    "services": "Loisirs et créations numériques",
-                }
-            )  # fmt: skip
-        return str(path)
-
-    import_places(write("Atelier de la Gare"))
+    path = tmp_path / "lieux.csv"
+    import_places(standard_file(path, id="c-1", nom="Atelier de la Gare"))
     url = Place.objects.get(source_id="c-1").get_absolute_url()
     assert "Atelier de la Gare" in client.get(url).content.decode()
-    assert import_places(write("Atelier de la Gare et du Port")).updated == 1
+    renamed = standard_file(path, id="c-1", nom="Atelier de la Gare et du Port")
+    assert import_places(renamed).updated == 1
     assert "Atelier de la Gare et du Port" in client.get(url).content.decode()

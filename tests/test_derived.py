@@ -7,7 +7,7 @@ from django.db import connection
 from places.models import Kind, Place, Term
 
 from .conftest import needs_shared_data
-from .factories import PlaceFactory
+from .factories import PlaceFactory, standard_file
 
 pytestmark = pytest.mark.django_db
 
@@ -89,29 +89,17 @@ def test_imported_and_seeded_places_are_indexed_by_the_one_definition(tmp_path):
     """The importer and seed_places defer the triggers and index what they wrote at
     the end, with the triggers' function: the seeded places once indexed only
     "kind town", and the importer built its own text."""
-    import csv
-
     from django.core.management import call_command
 
     from places.exchange.importer import import_places
-    from places.exchange.standard import COLUMNS
 
-    path = tmp_path / "lieux.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        writer.writerow(
-            dict.fromkeys(COLUMNS, "")
-            | {
-                "id": "v-1", "nom": "Le Cyber de la Gare", "commune": "Rennes",
-                "code_postal": "35000", "code_insee": "35238", "adresse": "1 place",
-                "typologie": "TIERS_LIEUX", "source": "test", "date_maj": "2024-04-02",
-                "services": "Loisirs et créations numériques",
-                "dispositif_programmes_nationaux": "Aidants Connect",
-                "presentation_resume": "Ateliers", "horaires": "Mo 09:00-12:00",
-            }
-        )  # fmt: skip
-    assert import_places(str(path)).created == 1
+    path = standard_file(
+        tmp_path / "lieux.csv",
+        id="v-1", nom="Le Cyber de la Gare", typologie="TIERS_LIEUX",
+        dispositif_programmes_nationaux="Aidants Connect",
+        presentation_resume="Ateliers", horaires="Mo 09:00-12:00",
+    )  # fmt: skip
+    assert import_places(path).created == 1
     call_command("seed_places", count=20, verbosity=0)
     assert Place.objects.count() == 21
     assert Place.objects.filter(search_vector__isnull=True).count() == 0
