@@ -325,10 +325,11 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
         request.unknown_parameters = True  # the same page: not one to keep
     if territory.level == Territory.Level.REGION:
         context["children"] = children_with_counts(
-            territory.children.filter(level="departement"), "departement_code"
+            places, territory.children.filter(level="departement"), "departement_code"
         )
     elif territory.level == Territory.Level.DEPARTEMENT:
         context["children"] = children_with_counts(
+            places,
             Territory.objects.filter(
                 level__in=["commune", "arrondissement"], departement_code=territory.code
             ),
@@ -364,14 +365,15 @@ def ancestors(territory: Territory) -> list[Territory]:
     return list(reversed(chain))
 
 
-def children_with_counts(territories, key: str, only_with_places: bool = False) -> list:
-    """`territories` with their number of published places, in one GROUP BY."""
+def children_with_counts(
+    places: QuerySet, territories, key: str, only_with_places: bool = False
+) -> list:
+    """`territories` with their number of `places` (the parent's), in one GROUP BY
+    (over the parent's places only: grouping every place in France cost 150 ms)."""
     field = (
         "commune__departement_code" if key == "departement_code" else "commune__code"
     )
-    counts = dict(
-        Place.objects.published().values_list(field).annotate(n=Count("pk")).order_by()
-    )
+    counts = dict(places.values_list(field).annotate(n=Count("pk")).order_by())
     rows = [(t, counts.get(getattr(t, key), 0)) for t in territories.order_by("name")]
     return [(t, n) for t, n in rows if n or not only_with_places]
 
