@@ -22,8 +22,9 @@ from .admin_filters import (
     MissingFilter,
     SourceFilter,
 )
-from .admin_links import list_choices_together, prefetch_links
+from .admin_links import list_choices_together
 from .caching import forget_place_pages
+from .links import prefetch_links
 from .models import (
     AccessMode,
     Equipment,

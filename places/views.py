@@ -21,6 +21,7 @@ from .caching import counted, page_cache, place_generation
 from .exchange import exporter
 from .facets import FACETS, facet_counts, facet_options
 from .filters import PlaceFilter
+from .links import prefetch_links
 from .models import (
     Place,
     Source,
@@ -237,9 +238,10 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.exclude(status=Place.Status.DRAFT)
         .select_related("commune__parent__parent__parent")
-        .prefetch_related(*(field.name for field in Place._meta.many_to_many)),
+        .prefetch_related("kinds"),
         slug=slug,
     )
+    prefetch_links(place)
     url = request.build_absolute_uri(place.get_absolute_url())
     # Dropped from the cache when the place is saved (places/caching.py): right
     # until the place next opens or closes (the page says whether it is open).
