@@ -17,9 +17,7 @@ class PlacesConfig(AppConfig):
     def ready(self):
         from .openings import refresh_after_save
         from .signals import (
-            pages_of_changed_places,
             place_saved,
-            places_changed,
             vocabulary_saved,
             vocabulary_saving,
         )
@@ -29,7 +27,6 @@ class PlacesConfig(AppConfig):
         post_save.connect(refresh_after_save, sender=place)
         post_save.connect(place_saved, sender=place)
         post_delete.connect(place_saved, sender=place)
-        places_changed.connect(pages_of_changed_places, dispatch_uid="places-pages")
         # Any sender: the vocabularies' admin pages save through proxy models.
         pre_save.connect(vocabulary_saving, dispatch_uid="places-vocabulary-saving")
         post_save.connect(vocabulary_saved, dispatch_uid="places-vocabulary-saved")

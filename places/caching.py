@@ -121,7 +121,6 @@ def page_cache(key: Callable[..., tuple | None]):
                     cache.delete(f"{name}:renewing")
             return response
 
-        wrapper.page_key = key
         return wrapper
 
     return decorator

@@ -22,13 +22,13 @@ from .models import (
     Kind,
     Place,
 )
-from .views import cards, facet_choices, filtered_places, map_page_key, public_page
+from .views import cards, facet_choices, filtered_places, public_page, search_key
 
 MAP_LIST_SIZE = 20
 
 
 @require_safe
-@public_page(map_page_key)
+@public_page(search_key)
 def map_page(request: HttpRequest) -> HttpResponse:
     """The map of the filtered places, with the list of the places in view beside
     it (the map is never the only way in). `?embed=1`: the same for other sites'
@@ -71,7 +71,7 @@ def render_embed(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @require_safe
-@public_page(map_page_key)
+@public_page(search_key)
 def map_list(request: HttpRequest) -> HttpResponse:
     """The places in the map's view (`bbox`), as HTML for the list beside the map."""
     place_filter = filtered_places(request)
@@ -102,7 +102,7 @@ def query_without(request: HttpRequest, *names: str) -> str:
 
 @require_safe
 @gzip_page
-@page_cache(map_page_key)
+@page_cache(search_key)
 def places_geojson(request: HttpRequest) -> HttpResponse:
     """The map data of one view (`bbox`, `zoom`) of the filtered places: clusters
     zoomed out, the places themselves zoomed in (places/maps.py). Without `bbox`,

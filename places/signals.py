@@ -28,18 +28,6 @@ def place_saved(sender, instance, raw=False, using="default", **kwargs):
             transaction.on_commit(lambda: forget_place_pages([slug]), using=using)
 
 
-def pages_of_changed_places(sender, place_ids=None, **kwargs):
-    """Places changed in bulk (an admin action, a suggestion applied): their own
-    pages are dropped at once too. After an import (`place_ids` None), pages follow
-    within PAGE_FRESH_SECONDS."""
-    from .models import Place
-
-    if place_ids:
-        forget_place_pages(
-            list(Place.objects.filter(pk__in=place_ids).values_list("slug", flat=True))
-        )
-
-
 # What a place shows of a vocabulary value or a kind: the API gives the standard's
 # value and the codes, so a change of these dates every place that carries it.
 SHOWN = {"Term": (("code", "value"), "term_ids"), "Kind": (("code",), "kind_ids")}

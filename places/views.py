@@ -79,7 +79,7 @@ def kept_page_is_asked(request: HttpRequest, page) -> None:
         request.unknown_parameters = True
 
 
-def search_key(request: HttpRequest) -> tuple | None:
+def search_key(request: HttpRequest, *args, **kwargs) -> tuple:
     """The search as its form reads it, without the database: each parameter's
     value as the form takes it (the last one, trimmed; every value of a facet,
     sorted), empty ones dropped, and the thesaurus that reads `q`. A parameter
@@ -104,11 +104,6 @@ def search_page(request: HttpRequest, *args, **kwargs) -> tuple | None:
     """The key of a page of search results: the search and the page number."""
     page = page_number(request)
     return None if page is None else (*search_key(request), page)
-
-
-def map_page_key(request: HttpRequest, *args, **kwargs) -> tuple | None:
-    """The key of the map's pages and data: the search (no page number there)."""
-    return search_key(request)
 
 
 def same_for_all(request: HttpRequest, *args, **kwargs) -> tuple:

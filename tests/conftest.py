@@ -4,6 +4,7 @@ real-data folder is beside the project)."""
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import hypothesis
@@ -198,6 +199,9 @@ def pages_rendered_each_time(settings):
     settings.COUNT_CACHE_SECONDS = 0
 
 
+REAL_TIME = time.time  # before a test patches it
+
+
 class CacheClock:
     """The page and count caches' clock (places.caching), moved by a test rather
     than waited for: the real time plus what the test added."""
@@ -210,9 +214,6 @@ class CacheClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
-
-
-REAL_TIME = __import__("time").time
 
 
 @pytest.fixture

@@ -71,23 +71,6 @@ def test_an_edit_shows_on_the_place_s_page_at_once(
     assert "Atelier des Lices et du Thabor" in page
 
 
-def test_a_change_of_links_in_bulk_shows_on_the_place_s_page_at_once(
-    client, place, django_capture_on_commit_callbacks
-):
-    """Bulk writers (admin actions, suggestions applied) say which places changed
-    (places_changed): their pages are dropped too."""
-    from places.signals import send_after_commit
-
-    client.get(place.get_absolute_url())
-    with django_capture_on_commit_callbacks(execute=True):
-        Place.objects.filter(pk=place.pk).update(summary="Ateliers le mardi soir")
-        send_after_commit([place.pk])
-    assert (
-        "Ateliers le mardi soir"
-        in client.get(place.get_absolute_url()).content.decode()
-    )
-
-
 def test_a_listing_shows_an_edit_within_the_fresh_delay(client, place, cache_clock):
     client.get("/lieux/", {"q": "lices"})
     PlaceFactory(name="Lices numériques", kinds=["epn"])
