@@ -22,7 +22,6 @@ from rest_framework.response import Response
 from places.exchange.standard import VOCABULARY_COLUMNS
 from places.facets import FACETS
 from places.models import Kind, Place, PointX, PointY, Term, Territory, Vocabulary
-from places.views import territory_lookup
 
 from . import serializers as shapes
 from .pagination import DeletionCursorPagination, IdCursorPagination
@@ -306,9 +305,7 @@ class TerritoryList(ApiView):
         if "parent" in params:
             if not TERRITORY_CODE.match(params["parent"]):
                 refuse("parent", _("Un code de territoire : R53, 35, 35238…"))
-            parent = Territory.objects.filter(
-                **territory_lookup(params["parent"])
-            ).first()
+            parent = Territory.objects.from_url_code(params["parent"]).first()
             if parent is None:
                 refuse("parent", _("Territoire inconnu."))
             # An EPCI's communes point at it by `epci`, not by `parent`.
@@ -331,7 +328,7 @@ class TerritoryDetail(ApiView):
     )
     def get(self, request, code: str):
         check_parameters(request.query_params, set())
-        territory = territories().filter(**territory_lookup(code)).first()
+        territory = territories().from_url_code(code).first()
         if territory is None:
             raise NotFound(_("Territoire inconnu."))
         row = territory_row(territory, base_url(request))

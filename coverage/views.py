@@ -14,7 +14,6 @@ from django.views.decorators.gzip import gzip_page
 from coordination.roles import commune_condition
 from places.exchange.formulas import neutralise
 from places.models import PointX, PointY, Territory
-from places.views import ancestors, territory_lookup
 
 from . import figures
 from .compute import EVERY_PLACE, Dimension, dimensions
@@ -30,7 +29,7 @@ def territory_of(code: str | None) -> Territory | None:
     if code is None:
         return None
     territory = get_object_or_404(
-        Territory.objects.select_related("parent"), **territory_lookup(code)
+        Territory.objects.select_related("parent").from_url_code(code)
     )
     if territory.level not in figures.LEVELS:
         raise Http404
@@ -90,7 +89,7 @@ def coverage_page(request: HttpRequest, code: str | None = None) -> HttpResponse
     )
     context = {
         "territory": territory,
-        "breadcrumbs": ancestors(territory) + [territory] if territory else [],
+        "breadcrumbs": territory.ancestors() + [territory] if territory else [],
         "dimension": dimension,
         "dimensions": known,
         "problems": problems,

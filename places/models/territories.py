@@ -93,7 +93,22 @@ REGION_URL_CODE = re.compile(r"^[Rr][0-9]{2}$")
 EPCI_CODE = re.compile(r"^[0-9]{9}$")
 
 
-class TerritoryManager(models.Manager):
+class TerritoryQuerySet(models.QuerySet):
+    def from_url_code(self, code: str) -> "TerritoryQuerySet":
+        """The territory a page's address names (`Territory.url_code`): a région
+        (`R` + its code), an EPCI (nine digits), a département (up to three
+        characters), or a commune or arrondissement (its INSEE code)."""
+        code = code.upper()
+        if code.startswith("R"):
+            return self.filter(level=Territory.Level.REGION, code=code[1:])
+        if len(code) == 9:
+            return self.filter(level=Territory.Level.EPCI, code=code)
+        if len(code) <= 3:
+            return self.filter(level=Territory.Level.DEPARTEMENT, code=code)
+        return self.filter(level__in=["commune", "arrondissement"], code=code)
+
+
+class TerritoryManager(models.Manager.from_queryset(TerritoryQuerySet)):
     def get_by_natural_key(self, level: str, code: str):
         return self.get(level=level, code=code)
 
@@ -294,6 +309,14 @@ class Territory(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("places:territory", kwargs={"code": self.url_code})
+
+    def ancestors(self) -> list["Territory"]:
+        """Région, département (and city) above this territory, from the top."""
+        chain, current = [], self.parent
+        while current is not None:
+            chain.append(current)
+            current = current.parent
+        return list(reversed(chain))
 
     @property
     def departement(self) -> "Territory | None":
