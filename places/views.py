@@ -3,7 +3,6 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Distance, GeometryDistance
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -16,8 +15,8 @@ from django.views.decorators.http import require_safe
 
 from epn_directory.replicas import checked_read_alias
 
-from . import hours, search_help, seo
-from .caching import counted, page_cache, place_generation
+from . import facet_index, hours, search_help, seo
+from .caching import counted, counts_may_be_old, page_cache, place_generation
 from .exchange import exporter
 from .facets import FACETS, facet_counts, facet_options
 from .filters import PlaceFilter
@@ -27,9 +26,7 @@ from .models import (
     Source,
     Territory,
     kinds_with_counts,
-    normalize_name,
 )
-from .quality import km_between
 from .understanding import thesaurus
 
 PAGE_SIZE = 20
@@ -141,10 +138,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
         request,
         "listing",
         place_filter.cache_key(without=("tri",)),
-        lambda: (
-            paginator.count,
-            facet_counts(place_filter, Place.objects.published(), options()),
-        ),
+        lambda: search_counts(request, place_filter, options()),
     )
     page = paginator.get_page(request.GET.get("page"))
     kept_page_is_asked(request, page)
@@ -177,6 +171,17 @@ def place_list(request: HttpRequest) -> HttpResponse:
             "opening_soon": search_help.opening_soon(place_filter) if open_now else [],
         },
     )
+
+
+def search_counts(
+    request: HttpRequest, place_filter: PlaceFilter, options: dict
+) -> tuple[int, dict]:
+    """The search's total and facet counts: from this process's bitmaps for a
+    visitor (places/facet_index.py), exact in SQL for a coordinator."""
+    if counts_may_be_old(request):
+        return facet_index.counts(place_filter, options)
+    total = place_filter.qs.count()
+    return total, facet_counts(place_filter, place_filter.queryset, options)
 
 
 def active_filters(request: HttpRequest) -> int:
@@ -231,7 +236,7 @@ def facet_choices(
 @public_page(place_page)
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
-        Place.objects.exclude(status=Place.Status.DRAFT)
+        Place.objects.visible()
         .select_related("commune__parent__parent__parent")
         .prefetch_related("kinds"),
         slug=slug,
@@ -251,48 +256,9 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "place": place,
             "source": Source.objects.filter(code=place.source).first(),
-            "nearby": nearby(place),
+            "nearby": Place.objects.published().nearest_to(place),
             "json_ld": seo.json_ld(seo.place_data(place, url)),
         },
-    )
-
-
-NEARBY_CANDIDATES = 25
-
-
-def nearby(place: Place, count: int = 5) -> list[Place]:
-    """The published places nearest to `place`, nearest first, each once. The
-    spatial index (KNN) gives candidates in degrees, where a degree of longitude is
-    shorter than one of latitude (the index alone put 630 m before 520 m): they are
-    ranked by their real distance. Another record of the place itself, or of a place
-    already listed (the same name and address from another source), is left out."""
-    if place.location is None:
-        return []
-    candidates = (
-        Place.objects.published()
-        .exclude(pk=place.pk)
-        .filter(location__isnull=False)
-        .select_related("commune")
-        .annotate(distance=Distance("location", place.location))
-        .order_by(GeometryDistance("location", place.location))[:NEARBY_CANDIDATES]
-    )
-    found: list[Place] = []
-    for other in sorted(candidates, key=lambda other: other.distance.m):
-        if not any(same_place(other, seen) for seen in [place, *found]):
-            found.append(other)
-    return found[:count]
-
-
-def same_place(a: Place, b: Place) -> bool:
-    """Two records of one place, as far as a list of places nearby can tell: the
-    same name, and the same address or within 100 m (sources spell addresses
-    their own way: "60 RUE VERANT ROUSSET", "60 Rue Véran Rousset")."""
-    if normalize_name(a.name) != normalize_name(b.name):
-        return False
-    if normalize_name(a.address) == normalize_name(b.address):
-        return True
-    return bool(a.location and b.location) and (
-        km_between(a.location.coords, b.location.coords) <= 0.1
     )
 
 
@@ -306,33 +272,21 @@ def territory_page(request: HttpRequest, code: str) -> tuple | None:
 @require_safe
 @public_page(territory_page)
 def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """A région (`R` + its code: INSEE région and département codes overlap), a
-    département, or a commune / arrondissement, with its places and counts."""
+    """A région, a département (their children, with their number of places), or
+    a commune, an arrondissement or an EPCI (its places, by pages)."""
     territory = get_object_or_404(
-        Territory.objects.select_related("parent__parent"), **territory_lookup(code)
+        Territory.objects.select_related("parent__parent").from_url_code(code)
     )
     places = Place.objects.published().in_territory(territory)
     context = {
         "territory": territory,
         "total": places.count(),
-        "breadcrumbs": ancestors(territory),
+        "breadcrumbs": territory.ancestors(),
     }
-    paginated = territory.level not in ("region", "departement")
-    if not paginated and getattr(request, "page_asked", 1) != 1:
-        request.unknown_parameters = True  # the same page: not one to keep
-    if territory.level == Territory.Level.REGION:
-        context["children"] = children_with_counts(
-            places, territory.children.filter(level="departement"), "departement_code"
-        )
-    elif territory.level == Territory.Level.DEPARTEMENT:
-        context["children"] = children_with_counts(
-            places,
-            Territory.objects.filter(
-                level__in=["commune", "arrondissement"], departement_code=territory.code
-            ),
-            "code",
-            only_with_places=True,
-        )
+    if territory.level in (Territory.Level.REGION, Territory.Level.DEPARTEMENT):
+        if getattr(request, "page_asked", 1) != 1:
+            request.unknown_parameters = True  # the same page: not one to keep
+        context["children"] = children_with_counts(places, territory)
     else:
         page = Paginator(places.for_cards().order_by("name", "pk"), PAGE_SIZE).get_page(
             request.GET.get("page")
@@ -342,36 +296,20 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "places/territory_detail.html", context)
 
 
-def territory_lookup(code: str) -> dict:
-    code = code.upper()
-    if code.startswith("R"):
-        return {"level": Territory.Level.REGION, "code": code[1:]}
-    if len(code) == 9:
-        return {"level": Territory.Level.EPCI, "code": code}
-    if len(code) <= 3:
-        return {"level": Territory.Level.DEPARTEMENT, "code": code}
-    return {"level__in": ["commune", "arrondissement"], "code": code}
-
-
-def ancestors(territory: Territory) -> list[Territory]:
-    """Région, département (and city) above `territory`, from the top."""
-    chain, current = [], territory.parent
-    while current is not None:
-        chain.append(current)
-        current = current.parent
-    return list(reversed(chain))
-
-
-def children_with_counts(
-    places: QuerySet, territories, key: str, only_with_places: bool = False
-) -> list:
-    """`territories` with their number of `places` (the parent's), in one GROUP BY
-    (over the parent's places only: grouping every place in France cost 150 ms)."""
-    field = (
-        "commune__departement_code" if key == "departement_code" else "commune__code"
-    )
+def children_with_counts(places: QuerySet, territory: Territory) -> list:
+    """A région's départements, or a département's communes that have places, each
+    with its number of `places` (the territory's), in one GROUP BY over the
+    territory's places only (grouping every place in France cost 150 ms)."""
+    if territory.level == Territory.Level.REGION:
+        children = territory.children.filter(level="departement")
+        field, only_with_places = "commune__departement_code", False
+    else:
+        children = Territory.objects.filter(
+            level__in=["commune", "arrondissement"], departement_code=territory.code
+        )
+        field, only_with_places = "commune__code", True
     counts = dict(places.values_list(field).annotate(n=Count("pk")).order_by())
-    rows = [(t, counts.get(getattr(t, key), 0)) for t in territories.order_by("name")]
+    rows = [(t, counts.get(t.code, 0)) for t in children.order_by("name")]
     return [(t, n) for t, n in rows if n or not only_with_places]
 
 
