@@ -47,13 +47,19 @@ def entry_name(namespace: str, key: object, language: str | None = None) -> str:
     return f"{namespace}:{language or get_language()}:{digest}"
 
 
+def counts_may_be_old(request: HttpRequest) -> bool:
+    """Whether the counts shown to this visitor may be up to COUNT_CACHE_SECONDS
+    old: not to coordinators."""
+    return bool(settings.COUNT_CACHE_SECONDS) and anonymous(request)
+
+
 def counted(
     request: HttpRequest, name: str, key: object, compute: Callable[[], T]
 ) -> T:
     """`compute()` (counts, bounds), or what it gave for the same `key` less than
     COUNT_CACHE_SECONDS ago. Exact for coordinators, and when `key` is None."""
     seconds = settings.COUNT_CACHE_SECONDS
-    if key is None or not seconds or not anonymous(request):
+    if key is None or not counts_may_be_old(request):
         return compute()
     entry = entry_name(f"count:{name}", key)
     found = cache.get(entry)  # (when, value): a None value is kept too

@@ -5,6 +5,7 @@ dropped from the search (and reported by the form's errors); it never raises.
 Within a facet the values are OR-ed, across facets AND-ed.
 """
 
+from collections.abc import Collection
 from decimal import Decimal
 
 import django_filters
@@ -295,15 +296,18 @@ class PlaceFilter(django_filters.FilterSet):
             and not self.where.unknown
         )
 
-    def filter_queryset(self, queryset: QuerySet, without: str = "") -> QuerySet:
-        """Apply the valid parameters (all but `without`, for facet counts)."""
+    def filter_queryset(
+        self, queryset: QuerySet, without: str | Collection[str] = ()
+    ) -> QuerySet:
+        """Apply the valid parameters (all but those `without`, for facet counts)."""
+        without = {without} if isinstance(without, str) else set(without)
         cleaned = getattr(self.form, "cleaned_data", {})
-        data = {k: v for k, v in cleaned.items() if k != without}
+        data = {k: v for k, v in cleaned.items() if k not in without}
         for name, value in data.items():
             queryset = self.filters[name].filter(queryset, value)
         self.understand()
         point = self.point
-        if self.where and without != "ou":
+        if self.where and "ou" not in without:
             if self.where.unknown:
                 return queryset.none()
             if self.where.condition is not None:

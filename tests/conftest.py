@@ -177,9 +177,13 @@ def french_by_default():
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with empty caches: pages and counts kept by another test
-    (whose data was rolled back) are not this one's."""
+    (whose data was rolled back) are not this one's, nor are the bitmaps of the
+    facet counts."""
+    from places import facet_index
+
     for each in caches.all():
         each.clear()
+    facet_index.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,11 @@ fresh delay."""
 
 import pytest
 from django.core.cache import cache
+from django.http import QueryDict
 
-from places import caching
+from places import caching, facet_index
+from places.facets import facet_options
+from places.filters import PlaceFilter
 from places.models import Place
 
 from .factories import PlaceFactory, standard_file
@@ -245,3 +248,57 @@ def test_an_import_shows_on_the_places_pages_at_once(client, tmp_path):
     renamed = standard_file(path, id="c-1", nom="Atelier de la Gare et du Port")
     assert import_places(renamed).updated == 1
     assert "Atelier de la Gare et du Port" in client.get(url).content.decode()
+
+
+def visitor_counts(query: str) -> tuple[int, dict]:
+    place_filter = PlaceFilter(QueryDict(query), queryset=Place.objects.published())
+    return facet_index.counts(place_filter, facet_options())
+
+
+def test_visitors_facet_counts_are_renewed_within_the_fresh_delay(place, cache_clock):
+    assert visitor_counts("type=epn")[0] == 1
+    PlaceFactory(name="Lices numériques", kinds=["epn"])
+    cache_clock.advance(FRESH - 1)
+    total, counts = visitor_counts("")
+    assert total == 1 and counts["type"]["epn"] == 1  # the bitmaps as read
+    cache_clock.advance(2)
+    total, counts = visitor_counts("")
+    assert total == 2 and counts["type"]["epn"] == 2
+
+
+def test_words_are_searched_now_and_facets_from_the_bitmaps(place):
+    assert visitor_counts("q=lices&type=epn")[0] == 1
+    PlaceFactory(name="Lices numériques", kinds=["fablab"])
+    total, counts = visitor_counts("q=lices")
+    # The new place is found by its words at once; its kind is known to the
+    # bitmaps read before it was created only after the delay.
+    assert total == 2 and counts["type"] == {"epn": 1, "fablab": 0, **zeros("type")}
+
+
+def zeros(param: str) -> dict:
+    return {
+        option.code: 0
+        for option in facet_options()[param]
+        if option.code not in ("epn", "fablab")
+    }
+
+
+def test_bitmaps_read_by_one_process_serve_the_others(
+    place, cache_clock, django_assert_num_queries
+):
+    facet_index.current_index()
+    facet_index.forget()  # another process, which has not read them
+    with django_assert_num_queries(0):
+        assert len(facet_index.current_index().published) == 1
+
+
+def test_old_bitmaps_count_while_another_request_reads_them(
+    place, cache_clock, django_assert_num_queries
+):
+    old = facet_index.current_index()
+    cache_clock.advance(FRESH + 1)
+    assert cache.add(f"{facet_index.SHARED}:renewing", 1)  # another request
+    with django_assert_num_queries(0):
+        assert facet_index.current_index() is old
+    cache.delete(f"{facet_index.SHARED}:renewing")
+    assert facet_index.current_index() is not old

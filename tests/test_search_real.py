@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import QueryDict
 
-from places.facets import facet_counts
+from places import facet_index
+from places.facets import facet_counts, facet_options
 from places.filters import PlaceFilter
 from places.models import Place
 from places.openings import refresh_openings
@@ -205,3 +206,32 @@ def test_the_questions_of_issue_13_find_places():
     assert all("diath" in name for name in names("q=mediatek")[:10])
     assert found("ou=Bordo").count() == found("ou=Bordeaux").count() > 0
     assert found("ou=Marseile").count() == found("ou=Marseille").count() > 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "type=fablab",
+        "ou=13&frais=gratuit",
+        "service=aide-aux-demarches-administratives&service=maitrise-des-outils-numeriques-du-quotidien&public=seniors",
+        "q=mediatheque&type=epn",
+        "q=france+services",
+        "q=numerique&accompagnement=accompagnement-individuel",
+        "lat=45.7640&lon=4.8357&rayon=3&type=tiers-lieu",
+        "ou=Marseille&label=france-services&frais=gratuit",
+        "ouvert=1&service=aide-aux-demarches-administratives",
+        "bbox=2.2,48.8,2.5,48.9&zoom=12&type=epn",
+    ],
+)
+def test_visitors_bitmap_counts_are_the_exact_counts(query, settings):
+    """The facet counts of visitors (places/facet_index.py, from bitmaps) are those
+    counted in SQL for coordinators, on the real data."""
+    settings.COUNT_CACHE_SECONDS = 30
+    place_filter = search(query)
+    total, counts = facet_index.counts(place_filter, facet_options())
+    exact = facet_counts(search(query), Place.objects.published())
+    assert total == found(query).count()
+    assert {p: {c: n for c, n in v.items() if n} for p, v in counts.items()} == exact
+    if not query:
+        assert total > 6000 and sum(counts["type"].values()) >= total
