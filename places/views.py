@@ -237,6 +237,7 @@ def facet_choices(
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_object_or_404(
         Place.objects.visible()
+        .defer("search_vector", "unmapped_values")
         .select_related("commune__parent__parent__parent")
         .prefetch_related("kinds"),
         slug=slug,

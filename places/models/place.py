@@ -440,8 +440,13 @@ class Place(models.Model):
         return min([at_most, *((c - now).total_seconds() for c in changes)])
 
     def week(self) -> list[hours.Day]:
-        parsed = self.parsed_hours
-        return hours.upcoming_week(parsed, timezone.localdate()) if parsed else []
+        """The coming seven days' hours (read once per page: the page and its
+        structured data both show them)."""
+        key = (self.opening_hours, timezone.localdate())
+        if getattr(self, "_week", (None,))[0] != key:
+            parsed = self.parsed_hours
+            self._week = (key, hours.upcoming_week(parsed, key[1]) if parsed else [])
+        return self._week[1]
 
 
 # pg_advisory_xact_lock key under which new places get their slug ("EPN").

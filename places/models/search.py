@@ -165,6 +165,7 @@ class PlaceQuerySet(models.QuerySet):
             self.exclude(pk=place.pk)
             .filter(location__isnull=False)
             .select_related("commune")
+            .only("name", "slug", "address", "location", "commune__name")
             .annotate(distance=Distance("location", place.location))
             .order_by(GeometryDistance("location", place.location))[:NEARBY_CANDIDATES]
         )
