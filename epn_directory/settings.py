@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "pgtrigger",
     "places",
     "coordination",
     "coverage",

@@ -104,3 +104,27 @@ def test_imported_and_seeded_places_are_indexed_by_the_one_definition(tmp_path):
     assert Place.objects.count() == 21
     assert Place.objects.filter(search_vector__isnull=True).count() == 0
     assert vectors_differing_from_the_trigger() == 0
+
+
+def test_every_trigger_on_the_places_tables_is_declared_on_a_model():
+    """The triggers are the ones places/models/triggers.py declares (django-pgtrigger,
+    tracked by makemigrations), each installed, and no other."""
+    import pgtrigger
+
+    from places.models.place import LINK_PROXIES
+
+    declared = {
+        (model._meta.db_table, trigger.get_pgid(model))
+        for model in [Place, *LINK_PROXIES]
+        for trigger in model._meta.triggers
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+            "WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'places_place%%'"
+        )
+        installed = set(cursor.fetchall())
+    assert installed == declared and len(declared) == 3 + 2 * len(LINK_PROXIES)
+    for model, trigger in pgtrigger.registered():
+        if model._meta.app_label == "places":
+            assert trigger.get_installation_status(model)[0] == "INSTALLED"

@@ -31,10 +31,12 @@ from .common import PHONE_PATTERN, PIVOT_PATTERN, POSTAL_CODE_PATTERN, PointX, P
 from .search import (
     COMPLETENESS,
     DEFAULT_ORDER_EXPRESSIONS,
+    FACET_TERM_FIELDS,
     LINKED_FIELDS,
     PlaceManager,
 )
 from .territories import Territory
+from .triggers import LINK_TRIGGERS, PLACE_TRIGGERS
 from .vocabularies import Kind, Term, Vocabulary
 
 
@@ -293,6 +295,7 @@ class Place(models.Model):
         verbose_name = _("lieu")
         verbose_name_plural = _("lieux")
         ordering = ["name"]
+        triggers = PLACE_TRIGGERS
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_id"],
@@ -447,6 +450,20 @@ class Place(models.Model):
             parsed = self.parsed_hours
             self._week = (key, hours.upcoming_week(parsed, key[1]) if parsed else [])
         return self._week[1]
+
+
+def links_proxy(field: str) -> type[models.Model]:
+    """A proxy of the table that links places to their `field` values, holding that
+    table's triggers (django-pgtrigger reads them from a model's Meta; the table
+    itself is Django's own for the many-to-many field)."""
+    through = Place._meta.get_field(field).remote_field.through
+    name = "".join(part.title() for part in ["place", *field.split("_"), "links"])
+    meta = type("Meta", (), {"proxy": True, "triggers": LINK_TRIGGERS})
+    return type(name, (through,), {"__module__": __name__, "Meta": meta})
+
+
+# The links the search vector and the facet arrays are made of.
+LINK_PROXIES = [links_proxy(field) for field in ("kinds", *FACET_TERM_FIELDS)]
 
 
 # pg_advisory_xact_lock key under which new places get their slug ("EPN").

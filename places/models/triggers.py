@@ -1,0 +1,89 @@
+"""The database triggers that keep a place's derived columns right whatever writes
+it (the admin, imports' bulk SQL, seeding, a psql session), declared with
+django-pgtrigger next to the models so that `makemigrations` tracks them:
+
+- `search_vector`: what the search reads, from `places_place_vector(place)` (an SQL
+  function, migration 0015: the one definition the importer and `seed_places` use
+  too, `search.search_vectors_deferred`);
+- `facet_arrays`: `kind_ids` and `term_ids`, the facets' arrays, from the link
+  tables (`places_place_kind_ids`, `places_place_term_ids`, migration 0005);
+- `was_public`: whether the place has ever been published (it only becomes true);
+- on each link table (services, publics…), a statement trigger that updates the
+  places whose links changed, which recomputes both of the first two.
+
+Bulk writers set `epn.defer_search_vector` for their transaction and compute the
+vectors and arrays once at the end (`search_vectors_deferred`).
+"""
+
+import pgtrigger
+
+NOT_DEFERRED = "coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on'"
+
+SEARCH_VECTOR = pgtrigger.Trigger(
+    name="search_vector",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert
+    | pgtrigger.UpdateOf("name", "summary", "description", "commune_id"),
+    func=f"""
+        IF {NOT_DEFERRED} THEN
+          NEW.search_vector := places_place_vector(NEW);
+        END IF;
+        RETURN NEW;
+    """,
+)
+
+FACET_ARRAYS = pgtrigger.Trigger(
+    name="facet_arrays",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Update,
+    func=f"""
+        IF {NOT_DEFERRED} THEN
+          NEW.kind_ids := places_place_kind_ids(NEW.id);
+          NEW.term_ids := places_place_term_ids(NEW.id);
+        END IF;
+        RETURN NEW;
+    """,
+)
+
+WAS_PUBLIC = pgtrigger.Trigger(
+    name="was_public",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.Update,
+    func="""
+        NEW.was_public := NEW.status <> 'draft'
+          OR (TG_OP = 'UPDATE' AND OLD.was_public);
+        RETURN NEW;
+    """,
+)
+
+PLACE_TRIGGERS = [FACET_ARRAYS, SEARCH_VECTOR, WAS_PUBLIC]
+
+# The places whose links changed are updated: `facet_arrays` recomputes their
+# arrays, and their search vector is recomputed (the names of services, programmes,
+# labels, equipment and kinds are searched words).
+LINKS_CHANGED = f"""
+    IF {NOT_DEFERRED} THEN
+      UPDATE places_place p SET search_vector = places_place_vector(p)
+       WHERE p.id IN (SELECT DISTINCT place_id FROM changed);
+    END IF;
+    RETURN NULL;
+"""
+
+LINK_TRIGGERS = [
+    pgtrigger.Trigger(
+        name="links_added",
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        referencing=pgtrigger.Referencing(new="changed"),
+        func=LINKS_CHANGED,
+    ),
+    pgtrigger.Trigger(
+        name="links_removed",
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Delete,
+        referencing=pgtrigger.Referencing(old="changed"),
+        func=LINKS_CHANGED,
+    ),
+]
