@@ -3,10 +3,14 @@
 - `common`: the standard's patterns and the SQL functions queries use;
 - `vocabularies`: the reference lists (services, publics…), kinds and sources;
 - `territories`: régions, départements, EPCI, communes and how a typed town is read;
-- `search`: the QuerySet listings, maps and the API compose (`visible()`,
-  `nearest()`, `matching()`…), ranking and completeness;
+- `search`: the QuerySet listings, maps and the API compose (`published()`,
+  `visible()`, `relevant()`, `near()`, `nearest_to()`, `open_at()`…), ranking and
+  completeness;
 - `place`: the place itself;
-- `openings`: its opening periods, for "open now".
+- `openings`: what its hours say (`PlaceHours`), and its opening periods, for
+  "open now";
+- `triggers`: what the database keeps derived (search vector, facet arrays),
+  declared with django-pgtrigger.
 """
 
 from .common import (

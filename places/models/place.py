@@ -20,7 +20,6 @@ from django.db.models import (
 from django.db.models.functions import Now
 from django.db.models.lookups import Range
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -28,6 +27,7 @@ from simple_history.models import HistoricalRecords
 from .. import hours, quality
 from ..quality import Flag
 from .common import PHONE_PATTERN, PIVOT_PATTERN, POSTAL_CODE_PATTERN, PointX, PointY
+from .openings import PlaceHours
 from .search import (
     COMPLETENESS,
     DEFAULT_ORDER_EXPRESSIONS,
@@ -36,11 +36,11 @@ from .search import (
     PlaceManager,
 )
 from .territories import Territory
-from .triggers import LINK_TRIGGERS, PLACE_TRIGGERS
+from .triggers import PLACE_TRIGGERS, links_proxy
 from .vocabularies import Kind, Term, Vocabulary
 
 
-class Place(models.Model):
+class Place(PlaceHours, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("brouillon")
         PUBLISHED = "published", _("publié")
@@ -406,64 +406,9 @@ class Place(models.Model):
     def lat(self) -> float | None:
         return self.location.y if self.location else None
 
-    @property
-    def parsed_hours(self):
-        """The parsed opening hours, or None when absent or invalid (parsed again
-        each time: the hours may have changed since)."""
-        if not self.opening_hours:
-            return None
-        try:
-            return hours.parse(self.opening_hours, self.lon, self.lat)
-        except hours.INVALID:
-            return None
 
-    def status_now(self) -> hours.Status | None:
-        return hours.status_now(self.opening_hours, self.lon, self.lat)
-
-    def hours_in_words(self) -> str:
-        return hours.in_words(self.opening_hours)
-
-    def seconds_until_open_or_closed(self, at_most: float) -> float:
-        """Until the place next opens or closes (from its opening periods), or
-        midnight (when "opens tomorrow" becomes "opens today"), or `at_most`
-        seconds."""
-        now = timezone.now()
-        midnight = timezone.localtime(now).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        ) + dt.timedelta(days=1)
-        changes = [midnight]
-        changes += [
-            bound
-            for during in self.openings.filter(during__endswith__gt=now).values_list(
-                "during", flat=True
-            )
-            for bound in (during.lower, during.upper)
-            if bound is not None and bound > now
-        ]
-        return min([at_most, *((c - now).total_seconds() for c in changes)])
-
-    def week(self) -> list[hours.Day]:
-        """The coming seven days' hours (read once per page: the page and its
-        structured data both show them)."""
-        key = (self.opening_hours, timezone.localdate())
-        if getattr(self, "_week", (None,))[0] != key:
-            parsed = self.parsed_hours
-            self._week = (key, hours.upcoming_week(parsed, key[1]) if parsed else [])
-        return self._week[1]
-
-
-def links_proxy(field: str) -> type[models.Model]:
-    """A proxy of the table that links places to their `field` values, holding that
-    table's triggers (django-pgtrigger reads them from a model's Meta; the table
-    itself is Django's own for the many-to-many field)."""
-    through = Place._meta.get_field(field).remote_field.through
-    name = "".join(part.title() for part in ["place", *field.split("_"), "links"])
-    meta = type("Meta", (), {"proxy": True, "triggers": LINK_TRIGGERS})
-    return type(name, (through,), {"__module__": __name__, "Meta": meta})
-
-
-# The links the search vector and the facet arrays are made of.
-LINK_PROXIES = [links_proxy(field) for field in ("kinds", *FACET_TERM_FIELDS)]
+# The links the search vector and the facet arrays are made of, with their triggers.
+LINK_PROXIES = [links_proxy(Place, field) for field in ("kinds", *FACET_TERM_FIELDS)]
 
 
 # pg_advisory_xact_lock key under which new places get their slug ("EPN").

@@ -87,3 +87,13 @@ LINK_TRIGGERS = [
         func=LINKS_CHANGED,
     ),
 ]
+
+
+def links_proxy(place_model, field: str):
+    """A proxy of the table that links places to their `field` values, holding that
+    table's triggers (django-pgtrigger reads them from a model's Meta; the table
+    itself is Django's own for the many-to-many field)."""
+    through = place_model._meta.get_field(field).remote_field.through
+    name = "".join(part.title() for part in ["place", *field.split("_"), "links"])
+    meta = type("Meta", (), {"proxy": True, "triggers": LINK_TRIGGERS})
+    return type(name, (through,), {"__module__": place_model.__module__, "Meta": meta})
