@@ -18,11 +18,12 @@ from . import maps, search_help
 from .caching import counted, page_cache
 from .facets import facet_options
 from .filters import PlaceFilter
+from .listing import cards, facet_choices, filtered_places
 from .models import (
     Kind,
     Place,
 )
-from .views import cards, facet_choices, filtered_places, public_page, search_key
+from .views import public_page, search_key
 
 MAP_LIST_SIZE = 20
 

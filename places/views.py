@@ -7,20 +7,19 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from epn_directory.replicas import checked_read_alias
 
-from . import facet_index, hours, search_help, seo
-from .caching import counted, counts_may_be_old, page_cache, place_generation
+from . import hours, seo
+from .caching import counted, page_cache, place_generation
 from .exchange import exporter
-from .facets import FACETS, facet_counts, facet_options
+from .facets import FACETS, facet_options
 from .filters import PlaceFilter
 from .links import prefetch_links
+from .listing import filtered_places, listing_context, search_counts
 from .models import (
     Place,
     Source,
@@ -41,16 +40,6 @@ def public_page(key: Callable[..., tuple | None]):
         return cache_control(public=True, max_age=0, s_maxage=60)(page_cache(key)(view))
 
     return decorator
-
-
-def filtered_places(request: HttpRequest) -> PlaceFilter:
-    """The request's search, built once: the page cache reads its key, the view
-    its results."""
-    if not hasattr(request, "place_filter"):
-        request.place_filter = PlaceFilter(
-            request.GET, queryset=Place.objects.published(), request=request
-        )
-    return request.place_filter
 
 
 # Parameters of the public pages that are not the search's.
@@ -142,94 +131,11 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
     page = paginator.get_page(request.GET.get("page"))
     kept_page_is_asked(request, page)
-    empty = not paginator.count
-    open_now = empty and place_filter.form.cleaned_data.get("ouvert") == "1"
     return render(
         request,
         "places/place_list.html",
-        {
-            "filter": place_filter,
-            "page": page,
-            "results_html": render_to_string(
-                "places/includes/result_list.html",
-                {"page": page, "places": cards(page.object_list)},
-                request,
-            ),
-            "filters_html": render_to_string(
-                "places/includes/filters.html",
-                {
-                    "filter": place_filter,
-                    "facets": facet_choices(place_filter, options(), counts),
-                    "action": reverse("places:list"),
-                },
-                request,
-            ),
-            **search_help.said(request, place_filter, options),
-            "active_filters": active_filters(request),
-            "widen": search_help.widen(request, place_filter) if empty else [],
-            "around": search_help.around_few(place_filter, paginator.count),
-            "opening_soon": search_help.opening_soon(place_filter) if open_now else [],
-        },
+        listing_context(request, place_filter, page, options, counts),
     )
-
-
-def search_counts(
-    request: HttpRequest, place_filter: PlaceFilter, options: dict
-) -> tuple[int, dict]:
-    """The search's total and facet counts: from this process's bitmaps for a
-    visitor (places/facet_index.py), exact in SQL for a coordinator."""
-    if counts_may_be_old(request):
-        return facet_index.counts(place_filter, options)
-    total = place_filter.qs.count()
-    return total, facet_counts(place_filter, place_filter.queryset, options)
-
-
-def active_filters(request: HttpRequest) -> int:
-    """How many criteria of the filters panel are set ("Filtrer (3)")."""
-    return sum(len(request.GET.getlist(f.param)) for f in FACETS) + (
-        request.GET.get("ouvert") == "1"
-    )
-
-
-def cards(places: QuerySet) -> list[Place]:
-    """The places of one page of a search, in order, read by id with what their
-    cards show (the search itself ranks ids and distances only)."""
-    fields = ["pk"] + (["distance"] if "distance" in places.query.annotations else [])
-    rows = list(places.values_list(*fields))
-    found = Place.objects.for_cards().in_bulk([row[0] for row in rows])
-    result = []
-    for pk, *distance in rows:
-        if pk in found:
-            place = found[pk]
-            place.distance = distance[0] if distance else None
-            result.append(place)
-    return result
-
-
-def facet_choices(
-    place_filter: PlaceFilter, options: dict, counts: dict | None = None
-) -> list[dict]:
-    """Each facet's checkboxes, ticked as asked, with the number of places each would
-    give when known. Plain data for the template: rendering a widget template per
-    checkbox cost more than the whole search."""
-    facets = []
-    data = place_filter.data  # {} rather than an empty QueryDict when nothing is asked
-    for facet in FACETS:
-        ticked = set(data.getlist(facet.param)) if data else set()
-        choices = [
-            {
-                "id": f"id_{facet.param}_{n}",
-                "code": option.code,
-                "label": option.label,
-                "checked": option.code in ticked,
-                "count": counts[facet.param].get(option.code, 0)
-                if counts is not None
-                else None,
-            }
-            for n, option in enumerate(options[facet.param])
-        ]
-        facets.append({"facet": facet, "open": bool(ticked), "choices": choices})
-    return facets
 
 
 @require_safe
