@@ -69,22 +69,24 @@ LINKS_CHANGED = f"""
     RETURN NULL;
 """
 
+
+def links_trigger(name: str, operation, changed) -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=changed,
+        func=LINKS_CHANGED,
+    )
+
+
 LINK_TRIGGERS = [
-    pgtrigger.Trigger(
-        name="links_added",
-        level=pgtrigger.Statement,
-        when=pgtrigger.After,
-        operation=pgtrigger.Insert,
-        referencing=pgtrigger.Referencing(new="changed"),
-        func=LINKS_CHANGED,
+    links_trigger(
+        "links_added", pgtrigger.Insert, pgtrigger.Referencing(new="changed")
     ),
-    pgtrigger.Trigger(
-        name="links_removed",
-        level=pgtrigger.Statement,
-        when=pgtrigger.After,
-        operation=pgtrigger.Delete,
-        referencing=pgtrigger.Referencing(old="changed"),
-        func=LINKS_CHANGED,
+    links_trigger(
+        "links_removed", pgtrigger.Delete, pgtrigger.Referencing(old="changed")
     ),
 ]
 
