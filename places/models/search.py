@@ -171,9 +171,11 @@ class PlaceQuerySet(models.QuerySet):
         )
         found: list = []
         for other in sorted(candidates, key=lambda other: other.distance.m):
+            if len(found) == count:
+                break
             if not any(same_place(other, seen) for seen in [place, *found]):
                 found.append(other)
-        return found[:count]
+        return found
 
     def of_kinds(self, kinds) -> "PlaceQuerySet":
         """Places of any of `kinds` (Kind objects or ids; OR)."""
