@@ -20,7 +20,15 @@ from places.territories import load_territories
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 CENTRES_CSV = SHARED_DATA / "communes_france_centroides.csv"
 REFERENCE = Path(settings.BASE_DIR) / "fixtures" / "reference.json"
-DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo_places.json"
+DEMO = Path(settings.BASE_DIR) / "fixtures" / "demo_places.csv"
+
+
+def load_demo() -> None:
+    """The demo places, as `setup_directory --demo` loads them (the real import)."""
+    from places.management.commands.setup_directory import load_demo_places
+
+    load_demo_places(verbosity=0)
+
 
 # Property-based tests: a quick profile in `make test` (every endpoint, every kind of
 # odd input, a few dozen each), the full 1,000 inputs per endpoint in `make fuzz`.

@@ -12,7 +12,7 @@ from places.exchange.importer import import_places
 from places.exchange.standard import COLUMNS
 from places.models import Place
 
-from .conftest import DEMO, REAL_FILES, SHARED_DATA, needs_shared_data
+from .conftest import REAL_FILES, SHARED_DATA, load_demo, needs_shared_data
 from .factories import PlaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_json_and_geojson_exports_are_valid(client):
 
 @needs_schema
 def test_demo_export_is_valid_against_the_standard(tmp_path):
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     report = validate_against_standard(export_csv(tmp_path))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "note"])[:10]
 
@@ -101,7 +101,7 @@ def test_real_data_exports_valid_and_comes_back_identical(tmp_path):
 
 
 def test_export_then_import_into_an_empty_database_gives_the_same_file(tmp_path):
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     first = export_csv(tmp_path, "first.csv")
     # Emptied in bulk: no history row for each place.
     with override_settings(SIMPLE_HISTORY_ENABLED=False):

@@ -410,3 +410,40 @@ def test_saving_a_place_refreshes_the_hours_flag(tmp_path):
     place.save()
     place.refresh_from_db()
     assert place.opening_hours_valid
+
+
+def test_our_extension_columns_set_kinds_and_equipment_only_when_present(tmp_path):
+    """`types_lieu` and `equipements` (docs/exchange.md) name kinds and equipment
+    the standard lacks; a later file without `equipements` leaves the equipment a
+    coordinator set alone, and an unknown name is reported, not guessed."""
+    extended = v1_row(
+        types_lieu="Coworking|tiers-lieu",
+        equipements="Wifi en accès libre|imprimante-3d|Robot pâtissier",
+    )
+    report = import_places(write_csv(tmp_path / "a.csv", [extended]), source_name="x")
+    place = Place.objects.get(source_id="lieu-1")
+    assert set(place.kinds.values_list("code", flat=True)) == {
+        "coworking",
+        "tiers-lieu",
+    }
+    assert set(place.equipment.values_list("code", flat=True)) == {
+        "wifi",
+        "imprimante-3d",
+    }
+    [row] = report.rows
+    assert [(i.field, i.value) for i in row.issues] == [
+        ("equipements", "Robot pâtissier")
+    ]
+    # The standard's file alone: kinds from `typologie`, equipment kept.
+    again = import_places(write_csv(tmp_path / "b.csv", [v1_row()]), source_name="x")
+    assert again.updated == 1
+    assert set(place.kinds.values_list("code", flat=True)) == {"tiers-lieu"}
+    assert set(place.equipment.values_list("code", flat=True)) == {
+        "wifi",
+        "imprimante-3d",
+    }
+    # An empty `equipements` says "none".
+    import_places(
+        write_csv(tmp_path / "c.csv", [v1_row(equipements="")]), source_name="x"
+    )
+    assert not place.equipment.exists()

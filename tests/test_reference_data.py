@@ -12,7 +12,14 @@ from places.exchange.standard import VOCABULARY_COLUMNS
 from places.models import Kind, Place, Term, Territory
 from places.territories import TerritoryDataError, load_territories
 
-from .conftest import CENTRES_CSV, DEMO, REFERENCE, SHARED_DATA, needs_shared_data
+from .conftest import (
+    CENTRES_CSV,
+    DEMO,
+    REFERENCE,
+    SHARED_DATA,
+    load_demo,
+    needs_shared_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -166,9 +173,11 @@ def test_missing_npm_package_is_a_clear_error(tmp_path):
 
 
 def test_demo_places_cover_kinds_regions_and_overseas():
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     published = Place.objects.published()
-    assert published.count() >= 60
+    assert published.count() == 60
+    assert Place.objects.filter(status="draft").count() == 2
+    assert Place.objects.filter(status="closed").count() == 1
     regions = set(published.values_list("commune__region_code", flat=True))
     assert len(regions) >= 6
     assert regions & {"01", "02", "03", "04", "06"}, "an overseas région"
@@ -186,10 +195,30 @@ def test_demo_places_cover_kinds_regions_and_overseas():
 
 
 def test_demo_places_load_twice_without_duplicates():
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     count = Place.objects.count()
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     assert Place.objects.count() == count
+
+
+def test_the_demo_file_imports_every_row_and_every_value():
+    """fixtures/demo_places.csv is a file of the standard (v1.0.2) with our two
+    extension columns: each row is imported, each value known, the kinds and the
+    equipment it names are the places'."""
+    from places.exchange.importer import import_places
+    from places.exchange.standard import COLUMNS, EXTENSION_COLUMNS
+
+    with open(DEMO, encoding="utf-8") as demo:
+        header = demo.readline().strip().split(",")
+    assert header == COLUMNS + EXTENSION_COLUMNS
+    report = import_places(str(DEMO), source_name="demo")
+    assert (report.created, report.rejected, report.ignored_columns) == (63, 0, [])
+    assert not [issue for row in report.rows for issue in row.issues]
+    fablab = Place.objects.get(source_id="la-fabrique-des-lices-rennes")
+    assert set(fablab.kinds.values_list("code", flat=True)) == {"fablab"}
+    assert "imprimante-3d" in set(fablab.equipment.values_list("code", flat=True))
+    coworking = Place.objects.filter(kinds__code="coworking")
+    assert coworking.count() == 11 and all(p.equipment.exists() for p in coworking)
 
 
 def test_setup_directory_is_idempotent(capsys):
@@ -198,7 +227,7 @@ def test_setup_directory_is_idempotent(capsys):
     them again adds none (`test_demo_places_load_twice_without_duplicates`). One run
     rather than two: each recomputes the coverage of every commune (25 s here)."""
     before = (Territory.objects.count(), Term.objects.count())
-    call_command("loaddata", DEMO, verbosity=0)
+    load_demo()
     demo = Place.objects.count()
     call_command("setup_directory", "--demo", verbosity=0)
     assert (

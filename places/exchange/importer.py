@@ -29,6 +29,7 @@ from .records import Issue, Record, Rejected
 from .references import References
 from .reports import ImportReport, RowReport
 from .rows import RowReader
+from .standard import EXTENSION_COLUMNS
 from .writing import RELATIONS, write
 
 PROGRESS_EVERY = 250  # rows between two calls of `on_progress`
@@ -50,6 +51,7 @@ KNOWN_COLUMNS = {
     "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels",
     "modalites_acces", "modalites_accompagnement", "fiche_acces_libre", "prise_rdv",
     "publics_accueillis", "conditions_acces", "labels_nationaux", "fichier_source",
+    *EXTENSION_COLUMNS,
 }  # fmt: skip
 
 

@@ -48,6 +48,19 @@ class References:
             )
         }
         self.kinds = dict(Kind.objects.values_list("code", "pk"))
+        self.equipment = {
+            value_key(name): pk
+            for pk, code, value in Term.objects.filter(
+                vocabulary="equipment"
+            ).values_list("pk", "code", "value")
+            for name in (code, value)
+        }
+        # Our extension column `types_lieu` names kinds by code or label.
+        self.kinds_named = {
+            value_key(name): pk
+            for pk, code, label in Kind.objects.values_list("pk", "code", "label")
+            for name in (code, label)
+        }
         self.v0 = {
             column: {value_key(v0): targets for v0, targets in table.items()}
             for column, table in V0_VALUES.items()

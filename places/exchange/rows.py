@@ -209,13 +209,32 @@ class RowReader:
                     )
                 for place_field, term in targets:
                     relations[place_field].add(term)
-        kinds = {
-            KIND_OF_TYPOLOGY[code.upper()]
+        # Our `types_lieu` says the kinds; else they follow the structure types.
+        kinds = self.extension("types_lieu", cells, self.refs.kinds_named, issues) or {
+            self.refs.kinds[KIND_OF_TYPOLOGY[code.upper()]]
             for code in split_values(cells.get("typologie", ""))
             if code.upper() in KIND_OF_TYPOLOGY
         }
-        relations["kinds"] = {self.refs.kinds[k] for k in kinds or {DEFAULT_KIND}}
+        relations["kinds"] = kinds or {self.refs.kinds[DEFAULT_KIND]}
+        if "equipements" in cells:  # only then: else the coordinators' own
+            relations["equipment"] = self.extension(
+                "equipements", cells, self.refs.equipment, issues
+            )
         return relations, unmapped
+
+    def extension(
+        self, column: str, cells: dict[str, str], named: dict[str, int], issues
+    ) -> set[int]:
+        """The ids a column of ours names (EXTENSION_COLUMNS: what the standard
+        lacks), by code or label; an unknown name is reported."""
+        found = set()
+        for value in split_values(cells.get(column, "")):
+            pk = named.get(value_key(value))
+            if pk is None:
+                issues.append(Issue(column, value, "valeur inconnue, ignorée"))
+            else:
+                found.add(pk)
+        return found
 
     def v1_target(self, column: str, value: str) -> tuple[str, int]:
         vocabulary, place_field = VOCABULARY_COLUMNS[column]

@@ -33,6 +33,12 @@ VOCABULARY_COLUMNS = {
     "modalites_accompagnement": ("support_mode", "support_modes"),
 }
 
+# Columns of ours beyond the standard, read when a file has them (the demo places
+# have them; docs/exchange.md): the kinds of place (the standard's `typologie` knows
+# no coworking) and the equipment (the standard has none), each by code or label,
+# separated by `|`. A file without `equipements` leaves the places' equipment alone.
+EXTENSION_COLUMNS = ["types_lieu", "equipements"]
+
 # Older or misspelt column names → the v1 column they feed. v0 columns whose values
 # need translating (services, publics_accueillis, conditions_acces, labels_nationaux,
 # modalites_accompagnement) are handled by V0_VALUES.

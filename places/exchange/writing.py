@@ -29,8 +29,16 @@ SCALAR_FIELDS = [
     "accessibility_url", "data_updated_on", "unmapped_values", "flags",
 ]  # fmt: skip
 # What a file of the standard says of a place's links: all but the equipment, which
-# the standard does not have (a coordinator's own to set).
+# the standard does not have (a coordinator's own to set, or an import's when its
+# file has our `equipements` column: then the record holds it too).
 RELATIONS = [name for name in LINKED_FIELDS if name != "equipment"]
+
+
+def relations_of(records) -> list[str]:
+    """The links the records say something of: RELATIONS, and the equipment when
+    their file had a column for it."""
+    extra = {name for record in records for name in record.relations} - set(RELATIONS)
+    return RELATIONS + sorted(extra)
 
 
 def same(old, new) -> bool:
@@ -74,7 +82,8 @@ def write(
             )
             stored[row["source"], row["source_id"]] = row
     pks = [row["pk"] for row in stored.values()]
-    current = {name: links(name, pks) for name in RELATIONS}
+    names = relations_of(records.values())
+    current = {name: links(name, pks) for name in names}
     now = timezone.now()
     today = timezone.localdate()
 
@@ -98,7 +107,7 @@ def write(
             changed.append("status")  # back in the partner's file: open again
         relations_changed = any(
             current[name].get(row["pk"], set()) != record.relations[name]
-            for name in RELATIONS
+            for name in record.relations
         )
         if changed:
             place = Place(
@@ -273,11 +282,13 @@ def links(name: str, pks: list[int]) -> dict[int, set[int]]:
 def set_relations(
     changes: list[tuple[int, Record]],
     current: dict[str, dict[int, set[int]]],
-    names: list[str] = RELATIONS,
+    names: list[str] | None = None,
     created: set[int] = frozenset(),
 ) -> None:
     """Add and remove many-to-many links in two statements per field (`unnest` of
     arrays), rather than one ORM object per link; then refresh the facet arrays."""
+    if names is None:
+        names = relations_of(record for _pk, record in changes)
     with connection.cursor() as cursor:
         for name in names:
             through = Place._meta.get_field(name).remote_field.through
@@ -286,6 +297,8 @@ def set_relations(
             removed: tuple[list, list] = ([], [])
             added: tuple[list, list] = ([], [])
             for pk, record in changes:
+                if name not in record.relations:
+                    continue
                 old, new = current[name].get(pk, set()), record.relations[name]
                 for other in old - new:
                     removed[0].append(pk), removed[1].append(other)
