@@ -10,6 +10,8 @@ criteria (words, place, open now, map box) find, or nothing when it has none; it
 facets and counts are intersections of bitmaps (docs/decisions.md, "Facet counts
 from bitmaps"). Coordinators' counts stay exact: they are counted in SQL
 (`facets.facet_counts`), and tests check both ways agree.
+
+Bitmaps hold 32-bit integers: place ids (a sequence) must stay below 2**31.
 """
 
 import array
@@ -47,7 +49,14 @@ READ = f"""
     UNION ALL
     SELECT 'published', 0, {IDS} FROM places_place WHERE status = 'published'
 """
-SHARED = "facet-index"  # the last index read, in the cache every process sees
+# The last index read, in the cache every process sees: when it was read (a small
+# entry, asked first), and the bitmaps (about 1 MB at 100,000 places). The version
+# changes with the entry's shape.
+SHARED = "facet-index:v1"
+SHARED_AT = f"{SHARED}:read-at"
+# However busy the cache, an index older than this many COUNT_CACHE_SECONDS is
+# read again (a cache that fails says "not added", and nothing fresher comes).
+OLDEST = 4
 
 
 @dataclass
@@ -124,27 +133,40 @@ _index: FacetIndex | None = None  # this process's
 def current_index() -> FacetIndex:
     """This process's index while it is younger than COUNT_CACHE_SECONDS; then the
     one another process shared, if fresher; else one request reads it again and
-    shares it, while the other requests keep counting with the old one. So the
-    database is read about once per COUNT_CACHE_SECONDS for the whole site."""
+    shares it, while the other requests keep counting with the old one (never
+    older than OLDEST periods). So the database is read about once per
+    COUNT_CACHE_SECONDS for the whole site."""
     global _index
     index = _index
     if index is not None and index.fresh():
         return index
-    shared = cache.get(SHARED)
-    if shared is not None and (index is None or shared[0] > index.read_at):
-        index = _index = FacetIndex.deserialize(shared)
-        if index.fresh():
+    shared_at = cache.get(SHARED_AT)
+    if shared_at is not None and (index is None or shared_at > index.read_at):
+        index = _index = shared_index() or index
+        if index is not None and index.fresh():
             return index
-    renewing = cache.add(f"{SHARED}:renewing", 1, 30)
-    if index is not None and not renewing:
+    renewing = cache.add(f"{SHARED}:renewing", 1, 30)  # None: the cache failed
+    oldest = time.time() - OLDEST * settings.COUNT_CACHE_SECONDS
+    if index is not None and renewing is False and index.read_at > oldest:
         return index  # another request is reading it
     try:
         index = _index = read_index()
-        cache.set(SHARED, index.serialize(), settings.COUNT_CACHE_SECONDS * 4)
+        lifetime = settings.COUNT_CACHE_SECONDS * OLDEST
+        cache.set(SHARED, index.serialize(), lifetime)
+        cache.set(SHARED_AT, index.read_at, lifetime)
     finally:
         if renewing:
             cache.delete(f"{SHARED}:renewing")
     return index
+
+
+def shared_index() -> FacetIndex | None:
+    """The index another process shared, or None (gone, or not readable)."""
+    try:
+        shared = cache.get(SHARED)
+        return FacetIndex.deserialize(shared) if shared is not None else None
+    except (ValueError, TypeError):  # another shape: read it again
+        return None
 
 
 def forget() -> None:

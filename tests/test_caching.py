@@ -302,3 +302,14 @@ def test_old_bitmaps_count_while_another_request_reads_them(
         assert facet_index.current_index() is old
     cache.delete(f"{facet_index.SHARED}:renewing")
     assert facet_index.current_index() is not old
+
+
+def test_bitmaps_too_old_are_read_again_even_while_another_request_should(
+    place, cache_clock
+):
+    """A cache that keeps saying "someone is renewing" (or fails) never leaves
+    visitors' counts older than OLDEST periods."""
+    old = facet_index.current_index()
+    assert cache.add(f"{facet_index.SHARED}:renewing", 1, 3600)
+    cache_clock.advance(FRESH * facet_index.OLDEST + 1)
+    assert facet_index.current_index() is not old

@@ -442,6 +442,11 @@ def test_our_extension_columns_set_kinds_and_equipment_only_when_present(tmp_pat
         "wifi",
         "imprimante-3d",
     }
+    # Nothing recognised (a partner's free text): the equipment is left alone.
+    junk = v1_row(equipements="10 PC et une imprimante")
+    report = import_places(write_csv(tmp_path / "j.csv", [junk]), source_name="x")
+    assert report.rows[0].issues[0].field == "equipements"
+    assert place.equipment.count() == 2
     # An empty `equipements` says "none".
     import_places(
         write_csv(tmp_path / "c.csv", [v1_row(equipements="")]), source_name="x"

@@ -176,8 +176,9 @@ def test_demo_places_cover_kinds_regions_and_overseas():
     load_demo()
     published = Place.objects.published()
     assert published.count() == 60
-    assert Place.objects.filter(status="draft").count() == 2
-    assert Place.objects.filter(status="closed").count() == 1
+    drafts = Place.objects.filter(status="draft")
+    assert drafts.count() == 2 and not drafts.filter(was_public=True).exists()
+    assert Place.objects.filter(status="closed", was_public=True).count() == 1
     regions = set(published.values_list("commune__region_code", flat=True))
     assert len(regions) >= 6
     assert regions & {"01", "02", "03", "04", "06"}, "an overseas région"

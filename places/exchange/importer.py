@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from ..caching import forget_place_pages
 from ..models import (
+    LINKED_FIELDS,
     Place,
     Source,
     lock_new_slugs,
@@ -30,7 +31,7 @@ from .references import References
 from .reports import ImportReport, RowReport
 from .rows import RowReader
 from .standard import EXTENSION_COLUMNS
-from .writing import RELATIONS, write
+from .writing import write
 
 PROGRESS_EVERY = 250  # rows between two calls of `on_progress`
 # What a coordinator's import says of a row it may not write, whatever the reason
@@ -235,7 +236,7 @@ def refresh_statistics() -> None:
     spatial indexes (with stale statistics it scanned the whole table)."""
     tables = ["places_place"] + [
         Place._meta.get_field(name).remote_field.through._meta.db_table
-        for name in RELATIONS
+        for name in LINKED_FIELDS
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(tables)}")

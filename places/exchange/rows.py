@@ -217,9 +217,12 @@ class RowReader:
         }
         relations["kinds"] = kinds or {self.refs.kinds[DEFAULT_KIND]}
         if "equipements" in cells:  # only then: else the coordinators' own
-            relations["equipment"] = self.extension(
+            named = split_values(cells["equipements"])
+            equipment = self.extension(
                 "equipements", cells, self.refs.equipment, issues
             )
+            if equipment or not named:  # none recognised: left as they are
+                relations["equipment"] = equipment
         return relations, unmapped
 
     def extension(

@@ -6,8 +6,7 @@ declared on the models with django-pgtrigger (places/models/triggers.py), so tha
 call (`places_place_vector`, `places_place_kind_ids`, `places_place_term_ids`) stay
 as those migrations made them.
 
-Reversing this migration drops the declared triggers and does not bring back the
-old ones: migrate back further (to 0018 and below) on an empty database only."""
+Reversed, it drops the declared triggers and puts the old ones back (RESTORE_OLD)."""
 
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -45,13 +44,85 @@ DROP FUNCTION IF EXISTS places_place_was_public();
 )
 
 
+OLD_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION places_place_vector_row() RETURNS trigger
+  LANGUAGE plpgsql AS $f$
+BEGIN
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    NEW.search_vector := places_place_vector(NEW);
+  END IF;
+  RETURN NEW;
+END $f$;
+CREATE OR REPLACE FUNCTION places_place_vector_links() RETURNS trigger
+  LANGUAGE plpgsql AS $f$
+BEGIN
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    UPDATE places_place p SET search_vector = places_place_vector(p)
+     WHERE p.id IN (SELECT DISTINCT place_id FROM changed);
+  END IF;
+  RETURN NULL;
+END $f$;
+CREATE OR REPLACE FUNCTION places_place_facets_row() RETURNS trigger
+  LANGUAGE plpgsql AS $f$
+BEGIN
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    NEW.kind_ids := places_place_kind_ids(NEW.id);
+    NEW.term_ids := places_place_term_ids(NEW.id);
+  END IF;
+  RETURN NEW;
+END $f$;
+CREATE OR REPLACE FUNCTION places_place_facets_links() RETURNS trigger
+  LANGUAGE plpgsql AS $f$
+BEGIN
+  IF coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on' THEN
+    UPDATE places_place p SET term_ids = places_place_term_ids(p.id)
+     WHERE p.id IN (SELECT DISTINCT place_id FROM changed);
+  END IF;
+  RETURN NULL;
+END $f$;
+CREATE OR REPLACE FUNCTION places_place_was_public() RETURNS trigger AS $$
+BEGIN
+  NEW.was_public := NEW.status <> 'draft'
+    OR (TG_OP = 'UPDATE' AND OLD.was_public);
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER places_place_vector BEFORE INSERT OR UPDATE OF name, summary,
+  description, commune_id ON places_place
+  FOR EACH ROW EXECUTE FUNCTION places_place_vector_row();
+CREATE TRIGGER places_place_facets BEFORE UPDATE ON places_place
+  FOR EACH ROW EXECUTE FUNCTION places_place_facets_row();
+CREATE TRIGGER places_place_was_public BEFORE INSERT OR UPDATE ON places_place
+  FOR EACH ROW EXECUTE FUNCTION places_place_was_public();
+"""
+
+
+def link_triggers(name: str, tables: list[str], function: str) -> str:
+    return "".join(
+        f"""
+CREATE TRIGGER places_{table}_{name}added AFTER INSERT ON places_place_{table}
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE TRIGGER places_{table}_{name}removed AFTER DELETE ON places_place_{table}
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+"""
+        for table in tables
+    )
+
+
+# The triggers of migrations 0003, 0005, 0013 and 0015, as they were before this one.
+RESTORE_OLD = (
+    OLD_FUNCTIONS
+    + link_triggers("", SEARCHED, "places_place_vector_links")
+    + link_triggers("facets_", FACETS, "places_place_facets_links")
+)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("places", "0018_admin_indexes"),
     ]
 
     operations = [
-        migrations.RunSQL(DROP_OLD, migrations.RunSQL.noop),
+        migrations.RunSQL(DROP_OLD, RESTORE_OLD),
         migrations.CreateModel(
             name="PlaceEquipmentLinks",
             fields=[],

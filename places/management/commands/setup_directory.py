@@ -1,6 +1,8 @@
+import pgtrigger
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from places.models import Place
 
@@ -21,16 +23,21 @@ def load_demo_places(verbosity: int = 1) -> None:
     in the file)."""
     if Place.objects.filter(source=DEMO_SOURCE).exists():
         return
-    call_command(
-        "import_places",
-        str(settings.BASE_DIR / "fixtures" / "demo_places.csv"),
-        source_name=DEMO_SOURCE,
-        verbosity=verbosity,
-    )
-    for source_id, status in DEMO_STATUSES.items():
-        for place in Place.objects.filter(source=DEMO_SOURCE, source_id=source_id):
-            place.status = status
-            place.save()
+    with transaction.atomic():
+        call_command(
+            "import_places",
+            str(settings.BASE_DIR / "fixtures" / "demo_places.csv"),
+            source_name=DEMO_SOURCE,
+            verbosity=verbosity,
+        )
+        # The drafts were never public: not "withdrawn" for the API's readers.
+        with pgtrigger.ignore("places.Place:was_public"):
+            for source_id, status in DEMO_STATUSES.items():
+                places = Place.objects.filter(source=DEMO_SOURCE, source_id=source_id)
+                for place in places:
+                    place.status = status
+                    place.was_public = status != Place.Status.DRAFT
+                    place.save()
 
 
 class Command(BaseCommand):
