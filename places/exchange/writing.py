@@ -57,9 +57,9 @@ def model_fields(record: Record) -> dict:  # for updates
 
 def write(
     records: dict[tuple[str, str], Record], report: ImportReport, user=None
-) -> tuple[list[int], list[int], list[int]]:
+) -> tuple[list[int], list[int]]:
     """Create, update or leave each record's place; returns the ids of all of them,
-    of those created, and of those updated."""
+    and of those created or updated."""
     sources = {key[0] for key in records}
     stored = {}
     rows = (
@@ -133,7 +133,8 @@ def write(
             report.unchanged += 1
 
     if to_create:
-        ids = copy_places(to_create)  # with their links
+        ids = copy_places(to_create)
+        relation_changes += [(ids[r.source, r.source_id], r) for r in to_create]
         report.created = len(to_create)
         created_pks = list(ids.values())
     else:
@@ -151,7 +152,7 @@ def write(
     )
     record_history(created_pks, "+", report.source, user)
     record_history(updated_ids, "~", report.source, user)
-    return pks + created_pks, created_pks, updated_ids
+    return pks + created_pks, created_pks + updated_ids
 
 
 def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
@@ -197,28 +198,12 @@ COPIED_FIELDS = ["slug", "status", "source", "source_id", *SCALAR_FIELDS]
 
 
 def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
-    """Insert new places, with their links: COPY into a temporary table (several
-    times faster than a bulk INSERT of this width), then one INSERT … SELECT.
-    Returns ids by (source, source_id). Each place is written once: its id is taken
-    first, its links are written before it (their foreign keys are checked at
-    commit), so that the insert trigger indexes it from them (an update after would
-    leave a dead copy of every new row: half the table after a first import)."""
+    """Insert new places: COPY into a temporary table (several times faster than a
+    bulk INSERT of this width), then one INSERT … SELECT. Returns ids by (source,
+    source_id). The database checks every constraint as usual; the search vector
+    is the caller's (`search_vectors_deferred`), once the links are written."""
     slugs = unique_slugs(records)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('places_place', 'id')) "
-            "FROM generate_series(1, %s)",
-            [len(records)],
-        )
-        new_ids = [pk for (pk,) in cursor.fetchall()]
-    ids = {(r.source, r.source_id): pk for r, pk in zip(records, new_ids, strict=True)}
-    set_relations(
-        list(zip(new_ids, records, strict=True)),
-        {name: {} for name in LINKED_FIELDS},
-        relations_of(records),
-        created=set(new_ids),
-    )
-    columns = ["id", "slug", "status", "source", "source_id"] + [
+    columns = ["slug", "status", "source", "source_id"] + [
         Place._meta.get_field(name).column for name in SCALAR_FIELDS
     ]
     # The facet arrays are written with the row (the links follow in
@@ -231,11 +216,10 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
             f"SELECT {listed} FROM places_place WITH NO DATA"
         )
         with cursor.copy(f"COPY import_staging ({listed}) FROM STDIN") as copy:
-            for record, slug, pk in zip(records, slugs, new_ids, strict=True):
+            for record, slug in zip(records, slugs, strict=True):
                 fields = record.fields
                 location = fields["location"]
-                values = [pk, slug, Place.Status.PUBLISHED, record.source]
-                values.append(record.source_id)
+                values = [slug, Place.Status.PUBLISHED, record.source, record.source_id]
                 for name in SCALAR_FIELDS:
                     value = fields[name]
                     if name == "location":
@@ -249,18 +233,12 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
                 terms = set().union(*(relations.get(f, ()) for f in FACET_TERM_FIELDS))
                 values += [array(relations.get("kinds", ())), array(terms)]
                 copy.write_row(values)
-        # Indexed by the insert trigger, even inside `search_vectors_deferred`.
         cursor.execute(
-            "SELECT current_setting('epn.defer_search_vector', true), "
-            "set_config('epn.defer_search_vector', 'off', true)"
+            f"INSERT INTO places_place ({listed}) "
+            f"SELECT {listed} FROM import_staging "
+            "RETURNING id, source, source_id"
         )
-        deferred = cursor.fetchone()[0] or ""
-        cursor.execute(
-            f"INSERT INTO places_place ({listed}) SELECT {listed} FROM import_staging"
-        )
-        cursor.execute(
-            "SELECT set_config('epn.defer_search_vector', %s, true)", [deferred]
-        )
+        ids = {(source, source_id): pk for pk, source, source_id in cursor.fetchall()}
         cursor.execute("DROP TABLE import_staging")
     return ids
 
