@@ -147,6 +147,16 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     DATABASE_READ_REPLICAS.append(alias)
 DATABASE_ROUTERS = ["epn_directory.replicas.ReplicaRouter"]
 
+# Each django-pgtrigger trigger first asks whether it is ignored (the session
+# setting `pgtrigger.ignore`). While that setting is undefined, each asking raises
+# and catches an error: 0.55 ms per row and trigger in a long transaction
+# (measured: 5,000 seeded places inserted in 8.1 s, in 1.7 s with it defined).
+# Defined, empty, for every connection (pgtrigger.ignore() still works: it sets it
+# for its statements and then resets it to this).
+for database in DATABASES.values():
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c pgtrigger.ignore={{}}"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -156,11 +156,12 @@ def import_places(
             lock_new_slugs()
             if communes is not None:
                 keep_in_scope(records, communes, report)
-            # One search-vector update per written place at the end, not one
-            # per write.
+            # One search-vector update per updated place at the end, not one
+            # per write (new places are written with theirs).
             with search_vectors_deferred() as written:
-                touched, written_ids = write(records, report, user)
-                written.update(written_ids)
+                touched, created_ids, updated_ids = write(records, report, user)
+                written.update(updated_ids)
+            written_ids = created_ids + updated_ids
             Source.objects.bulk_create(
                 [Source(code=code, name=code) for code in {k[0] for k in records}],
                 ignore_conflicts=True,

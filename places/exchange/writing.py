@@ -57,9 +57,9 @@ def model_fields(record: Record) -> dict:  # for updates
 
 def write(
     records: dict[tuple[str, str], Record], report: ImportReport, user=None
-) -> tuple[list[int], list[int]]:
+) -> tuple[list[int], list[int], list[int]]:
     """Create, update or leave each record's place; returns the ids of all of them,
-    and of those created or updated."""
+    of those created, and of those updated."""
     sources = {key[0] for key in records}
     stored = {}
     rows = (
@@ -133,8 +133,7 @@ def write(
             report.unchanged += 1
 
     if to_create:
-        ids = copy_places(to_create)
-        relation_changes += [(ids[r.source, r.source_id], r) for r in to_create]
+        ids = copy_places(to_create)  # with their links
         report.created = len(to_create)
         created_pks = list(ids.values())
     else:
@@ -152,7 +151,7 @@ def write(
     )
     record_history(created_pks, "+", report.source, user)
     record_history(updated_ids, "~", report.source, user)
-    return pks + created_pks, created_pks + updated_ids
+    return pks + created_pks, created_pks, updated_ids
 
 
 def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
@@ -198,28 +197,48 @@ COPIED_FIELDS = ["slug", "status", "source", "source_id", *SCALAR_FIELDS]
 
 
 def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
-    """Insert new places: COPY into a temporary table (several times faster than a
-    bulk INSERT of this width), then one INSERT … SELECT. Returns ids by (source,
-    source_id). The database checks every constraint as usual; the search vector
-    is the caller's (`search_vectors_deferred`), once the links are written."""
+    """Insert new places with their links, each place written once. Returns ids by
+    (source, source_id).
+
+    The ids are taken first and the links written before the places (their foreign
+    keys are checked at commit); the rows are COPied into a temporary table (several
+    times faster than a bulk INSERT of this width), then one INSERT … SELECT writes
+    them with their search vector, from the SQL function the triggers use
+    (`places_place_vector`). Computing the vector by an update after the insert left
+    a dead copy of every new row: half the table after seeding or a first import.
+    Call it inside `search_vectors_deferred` (both writers do): the insert trigger
+    then keeps the vector given."""
     slugs = unique_slugs(records)
-    columns = ["slug", "status", "source", "source_id"] + [
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('places_place', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(records)],
+        )
+        new_ids = [pk for (pk,) in cursor.fetchall()]
+    set_relations(
+        list(zip(new_ids, records, strict=True)),
+        {name: {} for name in LINKED_FIELDS},
+        relations_of(records),
+        created=set(new_ids),
+    )
+    columns = ["id", "slug", "status", "source", "source_id"] + [
         Place._meta.get_field(name).column for name in SCALAR_FIELDS
     ]
-    # The facet arrays are written with the row (the links follow in
-    # `set_relations`): updating them after would rewrite every new row.
+    # The facet arrays too are written with the row.
     columns += ["kind_ids", "term_ids"]
     listed = ", ".join(columns)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE import_staging ON COMMIT DROP AS "
-            f"SELECT {listed} FROM places_place WITH NO DATA"
+            "CREATE TEMP TABLE import_staging (LIKE places_place INCLUDING DEFAULTS) "
+            "ON COMMIT DROP"
         )
         with cursor.copy(f"COPY import_staging ({listed}) FROM STDIN") as copy:
-            for record, slug in zip(records, slugs, strict=True):
+            for record, slug, pk in zip(records, slugs, new_ids, strict=True):
                 fields = record.fields
                 location = fields["location"]
-                values = [slug, Place.Status.PUBLISHED, record.source, record.source_id]
+                values = [pk, slug, Place.Status.PUBLISHED, record.source]
+                values.append(record.source_id)
                 for name in SCALAR_FIELDS:
                     value = fields[name]
                     if name == "location":
@@ -234,13 +253,12 @@ def copy_places(records: list[Record]) -> dict[tuple[str, str], int]:
                 values += [array(relations.get("kinds", ())), array(terms)]
                 copy.write_row(values)
         cursor.execute(
-            f"INSERT INTO places_place ({listed}) "
-            f"SELECT {listed} FROM import_staging "
-            "RETURNING id, source, source_id"
+            f"INSERT INTO places_place ({listed}, search_vector) "
+            f"SELECT {listed}, places_place_vector(ROW(s.*)::places_place) "
+            "FROM import_staging s"
         )
-        ids = {(source, source_id): pk for pk, source, source_id in cursor.fetchall()}
         cursor.execute("DROP TABLE import_staging")
-    return ids
+    return dict(zip(((r.source, r.source_id) for r in records), new_ids, strict=True))
 
 
 def array(ids) -> str:

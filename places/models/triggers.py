@@ -11,8 +11,12 @@ django-pgtrigger next to the models so that `makemigrations` tracks them:
 - on each link table (services, publics…), a statement trigger that updates the
   places whose links changed, which recomputes both of the first two.
 
-Bulk writers set `epn.defer_search_vector` for their transaction and compute the
-vectors and arrays once at the end (`search_vectors_deferred`).
+Bulk writers set `epn.defer_search_vector` for their transaction: new places are
+inserted with their vector and arrays (`exchange.writing.copy_places`), updated ones
+get theirs once at the end (`search_vectors_deferred`).
+
+Each trigger first reads the session setting `pgtrigger.ignore`, which settings.py
+defines for every connection (undefined, each read costs a caught error per row).
 """
 
 import pgtrigger

@@ -8,9 +8,8 @@ from django.db import transaction
 
 from places.exchange.importer import refresh_statistics
 from places.exchange.records import Record
-from places.exchange.writing import copy_places, set_relations
+from places.exchange.writing import copy_places
 from places.models import (
-    LINKED_FIELDS,
     Kind,
     Place,
     PointX,
@@ -95,18 +94,10 @@ class Command(BaseCommand):
                 rng.choices(communes, weights, k=count), start=first
             ):
                 records.append(self.record(rng, n, commune, kinds, terms))
-            # Indexed as production indexes a place (the same SQL function).
-            with search_vectors_deferred() as written:
+            # Written as an import writes new places: their links, then each
+            # place once with its search vector (the same SQL function).
+            with search_vectors_deferred():
                 ids = copy_places(records)
-                names = list(LINKED_FIELDS)
-                changes = [(ids[SOURCE, r.source_id], r) for r in records]
-                set_relations(
-                    changes,
-                    {name: {} for name in names},
-                    names,
-                    created=set(ids.values()),
-                )
-                written.update(ids.values())
         refresh_statistics()
         refresh_openings(list(ids.values()))
         self.stdout.write(
