@@ -24,15 +24,11 @@ keepalive = 5
 
 
 def post_worker_init(worker):
-    """The application is loaded and lives as long as the worker: its objects
-    (modules, models, URL patterns) are moved out of the garbage collector's
-    sight, so that full collections no longer walk them (docs/benchmarks.md).
-    The hours parser loads its calendars and time zones first (0.2 s, else paid
-    by each worker's first page showing hours)."""
-    import gc
+    """The application is loaded and lives as long as the worker: what its first
+    requests would load is loaded now (templates, translations, URL indexes, the
+    hours parser's calendars: 0.7 s of a worker's first page otherwise), then its
+    objects are moved out of the garbage collector's sight, so that full
+    collections no longer walk them (epn_directory/warmup.py, docs/benchmarks.md)."""
+    from epn_directory.warmup import warm_up
 
-    from places import hours
-
-    hours.status_now("Mo-Su 09:00-18:00", 2.35, 48.85)
-    gc.collect()
-    gc.freeze()
+    warm_up()

@@ -100,3 +100,27 @@ def test_full_exports_complete_for_slow_clients(gunicorn, tmp_path):
         client.join()
     assert errors == []
     assert [len(json.loads(body)) for body in bodies] == [ROWS, ROWS]
+
+
+def test_each_worker_loads_our_templates_when_it_starts():
+    """gunicorn's post_worker_init warms each worker: every template of ours is
+    compiled (a worker's first place page took 0.7 s, the next ones 27 ms), none
+    of a library's (django-filter ships one needing a library we do not have)."""
+    import gc
+
+    from django.template import engines
+
+    from epn_directory.warmup import our_templates, warm_up
+
+    names = our_templates()
+    assert {"base.html", "places/place_detail.html", "places/place_list.html"} <= set(
+        names
+    )
+    assert not any(name.startswith("django_filters/") for name in names)
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    try:
+        assert warm_up() == len(names)
+    finally:
+        gc.unfreeze()
+    assert set(names) <= set(loader.get_template_cache)
