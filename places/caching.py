@@ -11,7 +11,8 @@ read the database):
   the place next opens or closes: an edit shows on it at once, and in listings,
   maps and territory pages within PAGE_FRESH_SECONDS.
 - counts (`counted`): a search's total and facet counts, shared by every page and
-  sort order of it, and the map's counts and bounds, for COUNT_CACHE_SECONDS.
+  sort order of it, the ids its words, place or hours find, shared by every facet
+  asked with them, and the map's counts and bounds, for COUNT_CACHE_SECONDS.
 
 Nothing is keyed on a global version of the data: a write retires only the edited
 place's page, never every page and count at once (docs/decisions.md, issue 14).

@@ -5,10 +5,12 @@ hints around them (places/search_help.py)."""
 from collections.abc import Callable
 
 from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from pyroaring import BitMap
 
 from . import facet_index, search_help
 from .caching import counts_may_be_old
@@ -29,13 +31,24 @@ def filtered_places(request: HttpRequest) -> PlaceFilter:
 
 def search_counts(
     request: HttpRequest, place_filter: PlaceFilter, options: dict
-) -> tuple[int, dict]:
+) -> tuple[int, dict, BitMap | None]:
     """The search's total and facet counts: from this process's bitmaps for a
-    visitor (places/facet_index.py), exact in SQL for a coordinator."""
+    visitor (places/facet_index.py), exact in SQL for a coordinator. With them, the
+    ids found when they are few (else None)."""
     if counts_may_be_old(request):
         return facet_index.counts(place_filter, options)
     total = place_filter.qs.count()
-    return total, facet_counts(place_filter, place_filter.queryset, options)
+    return total, facet_counts(place_filter, place_filter.queryset, options), None
+
+
+def among(places: QuerySet, found: BitMap | None) -> QuerySet:
+    """`places`, read among the ids the counts found when they are few (a bound
+    on the planner's guess; the search's own conditions still apply)."""
+    if found is None:
+        return places
+    # `= ANY(array)`: half the time of `IN (…)` with 3,600 ids, parsed one by one.
+    among_ids = f'"{Place._meta.db_table}"."id" = ANY(%s::bigint[])'
+    return places.filter(RawSQL(among_ids, [list(found)], BooleanField()))
 
 
 def active_filters(request: HttpRequest) -> int:

@@ -19,7 +19,7 @@ from .exchange import exporter
 from .facets import FACETS, facet_options
 from .filters import PlaceFilter
 from .links import prefetch_links
-from .listing import filtered_places, listing_context, search_counts
+from .listing import among, filtered_places, listing_context, search_counts
 from .models import (
     Place,
     Source,
@@ -119,16 +119,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @public_page(search_page)
 def place_list(request: HttpRequest) -> HttpResponse:
     place_filter = filtered_places(request)
-    paginator = Paginator(place_filter.qs, PAGE_SIZE)
     options = functools.cache(facet_options)  # read only if something is computed
     # The total and the counts per facet are most of the cost of a broad search,
     # and the same for every page and sort order of it.
-    paginator.count, counts = counted(
+    total, counts, found = counted(
         request,
-        "listing",
+        "search",
         place_filter.cache_key(without=("tri",)),
         lambda: search_counts(request, place_filter, options()),
     )
+    paginator = Paginator(among(place_filter.qs, found), PAGE_SIZE)
+    paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
     kept_page_is_asked(request, page)
     return render(

@@ -252,7 +252,7 @@ def test_an_import_shows_on_the_places_pages_at_once(client, tmp_path):
 
 def visitor_counts(query: str) -> tuple[int, dict]:
     place_filter = PlaceFilter(QueryDict(query), queryset=Place.objects.published())
-    return facet_index.counts(place_filter, facet_options())
+    return facet_index.counts(place_filter, facet_options())[:2]
 
 
 def test_visitors_facet_counts_are_renewed_within_the_fresh_delay(place, cache_clock):
@@ -313,3 +313,20 @@ def test_bitmaps_too_old_are_read_again_even_while_another_request_should(
     assert cache.add(f"{facet_index.SHARED}:renewing", 1, 3600)
     cache_clock.advance(FRESH * facet_index.OLDEST + 1)
     assert facet_index.current_index() is not old
+
+
+def test_searches_with_the_same_words_share_what_the_words_find(client, place):
+    """The ids a search's words find are counted once for every facet asked with
+    them (as counts, for COUNT_CACHE_SECONDS): the second search reads only its
+    page. Other words are read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def id_sets_read(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return sum(q["sql"].endswith(") found") for q in queries)
+
+    assert id_sets_read("/lieux/?q=atelier&type=epn") == 1
+    assert id_sets_read("/lieux/?q=atelier&type=fablab&tri=nom") == 0
+    assert id_sets_read("/lieux/?q=lices&type=fablab") == 1

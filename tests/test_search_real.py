@@ -9,6 +9,7 @@ from django.http import QueryDict
 from places import facet_index
 from places.facets import facet_counts, facet_options
 from places.filters import PlaceFilter
+from places.listing import among
 from places.models import Place
 from places.openings import refresh_openings
 
@@ -229,9 +230,13 @@ def test_visitors_bitmap_counts_are_the_exact_counts(query, settings):
     counted in SQL for coordinators, on the real data."""
     settings.COUNT_CACHE_SECONDS = 30
     place_filter = search(query)
-    total, counts = facet_index.counts(place_filter, facet_options())
+    total, counts, ids = facet_index.counts(place_filter, facet_options())
     exact = facet_counts(search(query), Place.objects.published())
     assert total == found(query).count()
+    # A search finding few places reads its page among their ids: the same page.
+    assert ids is None or len(ids) == total
+    page = list(found(query).values_list("pk", flat=True)[:20])
+    assert list(among(found(query), ids).values_list("pk", flat=True)[:20]) == page
     assert {p: {c: n for c, n in v.items() if n} for p, v in counts.items()} == exact
     if not query:
         assert total > 6000 and sum(counts["type"].values()) >= total

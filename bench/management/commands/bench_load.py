@@ -78,6 +78,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cold", type=int, default=300, help="random searches asked once"
         )
+        parser.add_argument(
+            "--cold-only",
+            action="store_true",
+            help="only the cold scenario, printed (not written): for trying changes",
+        )
 
     def handle(
         self, *args, seconds, mixed_seconds, workers, connections, rounds, **options
@@ -124,6 +129,9 @@ class Command(BaseCommand):
                 )
                 self.stdout.write("Cold and varied: each URL once, one at a time…")
                 cold = cold_latencies(base, cold_urls(self.cold_count))
+                if options["cold_only"]:
+                    self.stdout.write("\n".join(cold_table(cold)))
+                    return
                 rows = self.measure(
                     base, scenarios, load, rounds, seconds, mixed_seconds
                 )
@@ -223,19 +231,7 @@ class Command(BaseCommand):
         return runs
 
     def report_cold_and_edits(self, cold, edited, target):
-        lines = [
-            "Cold and varied (the caches empty, each URL asked once, one at a time, "
-            "before any other scenario):",
-            "",
-            "| page | URLs | p50 | p95 | max | errors |",
-            "|---|---|---|---|---|---|",
-        ]
-        for kind, (times, errors) in cold.items():
-            cuts = statistics.quantiles(times, n=20)
-            lines.append(
-                f"| {kind} | {len(times)} | {statistics.median(times):.0f} ms "
-                f"| {cuts[18]:.0f} ms | {max(times):.0f} ms | {errors} |"
-            )
+        lines = cold_table(cold)
         lines += [
             "",
             "One edit per second (`bench_writer`: a published place saved as the "
@@ -294,6 +290,23 @@ class Command(BaseCommand):
         if target:
             write_section(Path(target), "load", text)
             self.stdout.write(f"Written to {target}.")
+
+
+def cold_table(cold: dict) -> list[str]:
+    lines = [
+        "Cold and varied (the caches empty, each URL asked once, one at a time, "
+        "before any other scenario):",
+        "",
+        "| page | URLs | p50 | p95 | max | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, (times, errors) in cold.items():
+        cuts = statistics.quantiles(times, n=20)
+        lines.append(
+            f"| {kind} | {len(times)} | {statistics.median(times):.0f} ms "
+            f"| {cuts[18]:.0f} ms | {max(times):.0f} ms | {errors} |"
+        )
+    return lines
 
 
 def cold_latencies(base: str, urls: dict[str, list[str]]) -> dict:
