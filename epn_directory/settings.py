@@ -153,9 +153,17 @@ DATABASE_ROUTERS = ["epn_directory.replicas.ReplicaRouter"]
 # (measured: 5,000 seeded places inserted in 8.1 s, in 1.7 s with it defined).
 # Defined, empty, for every connection (pgtrigger.ignore() still works: it sets it
 # for its statements and then resets it to this).
+# The directory's tables fit in memory: reading a page at random costs about what
+# reading the next one does (PostgreSQL's default, 4, is for spinning disks). With
+# 4, a département's page scanned all 105,000 places to count its 1,900 (73 ms)
+# instead of looking up its 708 communes' places (7 ms). DATABASE_PAGE_COST changes it.
+PAGE_COST = os.environ.get("DATABASE_PAGE_COST", "1.1")
 for database in DATABASES.values():
     options = database.setdefault("OPTIONS", {})
-    options["options"] = f"{options.get('options', '')} -c pgtrigger.ignore={{}}"
+    options["options"] = (
+        f"{options.get('options', '')} -c pgtrigger.ignore={{}}"
+        f" -c random_page_cost={float(PAGE_COST)}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -116,3 +116,14 @@ def test_production_settings_pass_the_deployment_checks():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_planner_knows_the_directory_fits_in_memory(db):
+    """Every connection plans with random reads as cheap as sequential ones (1.1):
+    with PostgreSQL's default (4) a département's page scanned every place to
+    count its own (73 ms, 7 ms by its communes' index)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('random_page_cost')::float")
+        assert cursor.fetchone()[0] == 1.1

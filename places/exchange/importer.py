@@ -232,12 +232,17 @@ def keep_in_scope(
         )
 
 
-def refresh_statistics() -> None:
+def refresh_statistics(vacuum: bool = False) -> None:
     """ANALYZE after a large write, so that the planner keeps using the search and
-    spatial indexes (with stale statistics it scanned the whole table)."""
+    spatial indexes (with stale statistics it scanned the whole table). With
+    `vacuum` (and outside a transaction), VACUUM too, as autovacuum does some time
+    after a large write: the pages are marked all visible, which index-only scans
+    and the planner's estimates rely on."""
     tables = ["places_place"] + [
         Place._meta.get_field(name).remote_field.through._meta.db_table
         for name in LINKED_FIELDS
     ]
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(tables)}")
+        vacuum = vacuum and not connection.in_atomic_block
+        command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+        cursor.execute(f"{command} {', '.join(tables)}")
