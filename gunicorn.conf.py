@@ -31,4 +31,7 @@ def post_worker_init(worker):
     collections no longer walk them (epn_directory/warmup.py, docs/benchmarks.md)."""
     from epn_directory.warmup import warm_up
 
-    warm_up()
+    try:
+        warm_up()
+    except Exception:  # a worker that cannot warm up still serves (cold)
+        worker.log.exception("Warm-up failed; this worker starts cold.")

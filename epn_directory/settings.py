@@ -157,12 +157,17 @@ DATABASE_ROUTERS = ["epn_directory.replicas.ReplicaRouter"]
 # reading the next one does (PostgreSQL's default, 4, is for spinning disks). With
 # 4, a département's page scanned all 105,000 places to count its 1,900 (73 ms)
 # instead of looking up its 708 communes' places (7 ms). DATABASE_PAGE_COST changes it.
-PAGE_COST = os.environ.get("DATABASE_PAGE_COST", "1.1")
+try:
+    PAGE_COST = float(os.environ.get("DATABASE_PAGE_COST") or "1.1")
+except ValueError:
+    PAGE_COST = -1.0
+if not 0 < PAGE_COST < 1000:  # also refuses nan and inf
+    raise ImproperlyConfigured("DATABASE_PAGE_COST must be a positive number.")
 for database in DATABASES.values():
     options = database.setdefault("OPTIONS", {})
     options["options"] = (
         f"{options.get('options', '')} -c pgtrigger.ignore={{}}"
-        f" -c random_page_cost={float(PAGE_COST)}"
+        f" -c random_page_cost={PAGE_COST}"
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -297,7 +302,8 @@ CACHES = {
 }
 # Whole public pages for visitors without a session (places/caching.py, page_cache):
 # kept PAGE_CACHE_SECONDS, fresh for PAGE_FRESH_SECONDS (an edit shows in listings,
-# maps and territory pages within that delay, on the place's own page at once);
+# maps and territory pages within that delay + 2 × COUNT_CACHE_SECONDS, on the
+# place's own page at once);
 # after that the first request renews a page while others get the stale copy.
 # PAGE_CACHE_SECONDS=0 turns the page cache off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))

@@ -4,12 +4,13 @@ read the database):
 - whole pages (`page_cache`), under a key the view derives from the request as it
   understood it (the cleaned search, a place's slug), never from the raw query
   string: parameters nobody asked for create no entry. A page is fresh for
-  PAGE_FRESH_SECONDS (60 s, what the CDN in front already accepts); after that, the
+  PAGE_FRESH_SECONDS (30 s; the CDN in front already accepts 60 s); after that, the
   first request recomputes it while the others are still served the stale copy, so
   a burst of visitors never waits on one slow search. A place's own page is dropped
   as soon as that place is saved (`forget_place_pages`), so it stays fresh until
   the place next opens or closes: an edit shows on it at once, and in listings,
-  maps and territory pages within PAGE_FRESH_SECONDS.
+  maps and territory pages within PAGE_FRESH_SECONDS + 2 × COUNT_CACHE_SECONDS
+  (a visitor's page of results may be read among ids as old as the counts).
 - counts (`counted`): a search's total and facet counts, shared by every page and
   sort order of it, the ids its words, place or hours find, shared by every facet
   asked with them, and the map's counts and bounds, for COUNT_CACHE_SECONDS.

@@ -203,7 +203,7 @@ def counts(
         # Shared by every search with the same words, place, hours or map box
         # (whatever its facets), for as long as counts may be old.
         places = place_filter.filter_queryset(place_filter.queryset, without=chosen)
-        key = place_filter.cache_key(without=(*ticked, "tri"))
+        key = place_filter.cache_key(without=(*ticked, "tri", "zoom"))
         if place_filter.request is None:  # no visitor to share with
             found = ids_of(places)
         else:
@@ -231,4 +231,7 @@ def counts(
             )
             for option in options[facet.param]
         }
-    return len(everything), result, everything if len(everything) <= FEW_IDS else None
+    # Not for "open now": its page is read now, so that a place that has just
+    # opened is listed within PAGE_FRESH_SECONDS, as before.
+    few = len(everything) <= FEW_IDS and cleaned.get("ouvert") != "1"
+    return len(everything), result, everything if few else None

@@ -256,6 +256,8 @@ class PlaceFilter(django_filters.FilterSet):
                 value = tuple(sorted(str(getattr(v, "code", v)) for v in value))
                 if not value:
                     continue
+            elif isinstance(value, Decimal):  # 48.85, 48.850: one entry
+                value = value.normalize()
             items.append((name, str(value)))
         return tuple(items) + self.resolution_key()
 

@@ -330,3 +330,46 @@ def test_searches_with_the_same_words_share_what_the_words_find(client, place):
     assert id_sets_read("/lieux/?q=atelier&type=epn") == 1
     assert id_sets_read("/lieux/?q=atelier&type=fablab&tri=nom") == 0
     assert id_sets_read("/lieux/?q=lices&type=fablab") == 1
+    # A point written two ways, with a zoom: one entry.
+    assert id_sets_read("/lieux/?lat=48.11&lon=-1.68") == 1
+    assert id_sets_read("/lieux/?lat=48.110&lon=-1.680&zoom=9&type=epn") == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=lices",
+        "type=fablab&tri=nom",
+        "type=epn&page=2",
+        "q=introuvable",
+        "lat=48.1113&lon=-1.6794&tri=distance&type=epn",
+        "ouvert=1",
+    ],
+)
+def test_visitors_see_the_page_of_results_a_coordinator_sees(
+    client, admin_client, query
+):
+    """A visitor's page of a search finding few places is read among the ids the
+    bitmaps found (`listing.among`): the same places in the same order as the
+    coordinator's page, read without them."""
+    from places.openings import refresh_openings
+
+    places = [
+        PlaceFactory(
+            name=f"Lices {n:02}" if n % 3 else f"Atelier {n:02}",
+            kinds=["fablab" if n % 4 == 0 else "epn"],
+            opening_hours="Mo-Su 00:00-24:00" if n % 2 else "",
+        )
+        for n in range(24)
+    ]
+    refresh_openings([place.pk for place in places])
+
+    def shown(some_client) -> list[int]:
+        response = some_client.get(f"/lieux/?{query}")
+        assert response.status_code == 200
+        return [place.pk for place in response.context["page"].object_list]
+
+    visitor = shown(client)
+    assert visitor == shown(admin_client)
+    assert visitor or query == "q=introuvable"

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
@@ -127,3 +128,13 @@ def test_the_planner_knows_the_directory_fits_in_memory(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('random_page_cost')::float")
         assert cursor.fetchone()[0] == 1.1
+
+
+@pytest.mark.parametrize("value", ["", "fast", "nan", "-1", "inf"])
+def test_a_wrong_page_cost_is_refused_with_its_name(value):
+    result = manage("check", DEBUG="1", DATABASE_PAGE_COST=value)
+    if value == "":  # unset: the default
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "DATABASE_PAGE_COST must be a positive number" in result.stderr
