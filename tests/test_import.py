@@ -452,3 +452,23 @@ def test_our_extension_columns_set_kinds_and_equipment_only_when_present(tmp_pat
         write_csv(tmp_path / "c.csv", [v1_row(equipements="")]), source_name="x"
     )
     assert not place.equipment.exists()
+
+
+def test_after_an_import_the_planner_knows_the_opening_periods(tmp_path):
+    """The statistics are refreshed after the opening periods are written (and
+    include them): planned with the periods of a few places, "open now" over a
+    million read the whole table."""
+    from django.db import connection
+
+    rows = [
+        v1_row(id=f"h{n}", nom=f"Lieu {n}", adresse=f"{n} rue de Brest")
+        for n in range(3)
+    ]
+    import_places(write_csv(tmp_path / "hours.csv", rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples, (SELECT count(*) FROM places_openingperiod) "
+            "FROM pg_class WHERE relname = 'places_openingperiod'"
+        )
+        estimated, counted = cursor.fetchone()
+    assert counted > 0 and estimated == counted
