@@ -471,4 +471,5 @@ def test_after_an_import_the_planner_knows_the_opening_periods(tmp_path):
             "FROM pg_class WHERE relname = 'places_openingperiod'"
         )
         estimated, counted = cursor.fetchone()
-    assert counted > 0 and estimated == counted
+    # Exact for a table ANALYZE reads whole; a sample's estimate beyond 30,000 rows.
+    assert counted > 0 and abs(estimated - counted) <= 0.05 * counted
