@@ -69,18 +69,20 @@ def import_places(
     user=None,
     content: bytes | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    mapping=None,
 ) -> ImportReport:
     """Import `source` (a path or URL; or its name, with its `content`); see the
     module docstring. Raises `FileRefused` (from the reader) when the file cannot be
     read at all. With `communes` (a coordinator's scope), a row whose commune is not
     one of them is rejected. `user` (the admin's) is recorded in the places'
-    history. `on_progress(rows read, rows)` is called as rows are read."""
+    history. `on_progress(rows read, rows)` is called as rows are read. With
+    `mapping` (places/exchange/mapping.py), the file is a partner's own layout."""
     if close_missing and not source_name:
         # Without one named source, "missing" would reach into other partners' places.
         raise ValueError("--close-missing needs --source.")
     started = time.monotonic()
     report = ImportReport(source=source, dry_run=dry_run)
-    table = read_table(source, fmt, content)
+    table = read_table(source, fmt, content, mapping)
     report.format, report.version, report.encoding = (
         table.format,
         table.version,

@@ -274,9 +274,46 @@ def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
     return rows, refused
 
 
-def read_table(source: str, fmt: str = "auto", content: bytes | None = None) -> Table:
+def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
+    """A partner's own layout: each record (a JSON list, or the list under `data`
+    or `results`, or GeoJSON features, or CSV rows) flattened, then turned into the
+    standard's cells by `mapping` (places/exchange/mapping.py)."""
+    from .mapping import flatten
+
+    if text.lstrip()[0] in "[{":
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise FileRefused(f"JSON illisible : {error}.") from error
+        if isinstance(data, dict):
+            data = data.get("features") or data.get("data") or data.get("results")
+        if not isinstance(data, list):
+            raise FileRefused(
+                "JSON : une liste d’objets, ou sous « data », « results » ou "
+                "« features », est attendue."
+            )
+        records, detected = [(n, flatten(r)) for n, r in enumerate(data, 1)], "json"
+    else:
+        rows, refused = _from_csv(text)
+        if refused and not rows:
+            raise FileRefused(f"Aucune ligne lisible : {refused[0][1]}.")
+        records, detected = rows, "csv"
+
+    def read(number: int, flat: dict) -> dict[str, str]:
+        return checked(mapping.row(flat))
+
+    rows, refused = _records([flat for _n, flat in records], read)
+    rows = [(records[n - 1][0], cells) for n, cells in rows]
+    refused = [(records[n - 1][0], reason) for n, reason in refused]
+    return rows, refused, detected
+
+
+def read_table(
+    source: str, fmt: str = "auto", content: bytes | None = None, mapping=None
+) -> Table:
     """The rows of `source` (a path or URL), or of `content` when given (a file
-    received otherwise, `source` being its name)."""
+    received otherwise, `source` being its name); with `mapping`, a partner's own
+    layout read through it."""
     data, name = (content, Path(source).stem) if content is not None else fetch(source)
     if len(data) > MAX_BYTES:
         raise FileRefused(f"Fichier trop gros (plus de {MAX_BYTES // 2**20} Mo).")
@@ -284,7 +321,9 @@ def read_table(source: str, fmt: str = "auto", content: bytes | None = None) -> 
     stripped = text.lstrip()
     if not stripped:
         raise FileRefused("Le fichier est vide.")
-    if fmt in ("geojson", "json") or (fmt == "auto" and stripped[0] in "[{"):
+    if mapping is not None:
+        rows, refused, detected = _mapped(text, mapping)
+    elif fmt in ("geojson", "json") or (fmt == "auto" and stripped[0] in "[{"):
         rows, refused, detected = _from_json(text)
         if fmt == "geojson" and detected != "geojson":
             raise FileRefused("GeoJSON attendu : une FeatureCollection.")

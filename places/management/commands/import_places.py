@@ -4,6 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from places.exchange.importer import import_places
+from places.exchange.mapping import ConverterMapping, MappingError
 from places.exchange.reader import FileRefused
 
 
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             dest="fmt",
         )
         parser.add_argument(
+            "--mapping",
+            metavar="CONFIG",
+            help="A partner's own layout: the national converter's *.config.json.",
+        )
+        parser.add_argument(
             "--close-missing",
             action="store_true",
             help="Mark closed the places of --source that are absent from the file.",
@@ -46,6 +52,10 @@ class Command(BaseCommand):
                 "--close-missing needs --source (whose places to close)."
             )
         try:
+            layout = ConverterMapping.read(kw["mapping"]) if kw.get("mapping") else None
+        except MappingError as error:
+            raise CommandError(f"Mapping refused, nothing changed: {error}") from error
+        try:
             result = import_places(
                 source,
                 source_name=source_name,
@@ -53,6 +63,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 close_missing=close_missing,
                 progress=sys.stderr.isatty(),
+                mapping=layout,
             )
         except FileRefused as error:
             raise CommandError(f"File refused, nothing changed: {error}") from error

@@ -1,0 +1,229 @@
+"""Partners' own layouts read through the national converter's configs (issue 16,
+first part: places/exchange/mapping.py)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from places.exchange.importer import import_places
+from places.exchange.mapping import ConverterMapping, MappingError, flatten
+from places.models import Place
+
+from .conftest import SHARED_DATA, needs_shared_data
+
+PARTNERS = SHARED_DATA / "partners"
+pytestmark = pytest.mark.django_db
+
+
+def mapped(rules: dict, record: dict) -> dict[str, str]:
+    return ConverterMapping.checked(rules).row(flatten(record))
+
+
+def test_records_are_flattened_into_dotted_keys():
+    record = {"properties": {"nom": "Lab", "n": 3, "ok": True, "vide": None}}
+    record["geometry"] = {"coordinates": [5.1, 45.2]}
+    record["categories"] = ["a", "b"]
+    assert flatten(record) == {
+        "properties.nom": "Lab", "properties.n": "3", "properties.ok": "true",
+        "properties.vide": "", "geometry.coordinates.0": "5.1",
+        "geometry.coordinates.1": "45.2", "geometry.coordinates": "5.1|45.2",
+        "categories.0": "a", "categories.1": "b", "categories": "a|b",
+    }  # fmt: skip
+
+
+def test_each_kind_of_rule():
+    rules = {
+        "nom": {"colonne": ["name", "properties.nom"]},  # first non-empty
+        "adresse": {
+            "joindre": {
+                "colonnes": ["numero", "rue"],
+                "séparateur": " ",
+                "ou": {"colonne": "brut"},
+            }
+        },
+        "complement_adresse": {"joindre": {"colonnes": ["x"], "ou": {"colonne": "y"}}},
+        "latitude": {"dissocier": {"colonne": "geo", "séparateur": ",", "partie": 0}},
+        "longitude": {"dissocier": {"colonne": "geo", "séparateur": ",", "partie": 1}},
+        "date_maj": {"valeur": "2023-01-15"},
+        "code_postal": {"colonne": "cp"},
+        "commune": {"colonne": "ville"},
+    }
+    record = {
+        "name": " ",
+        "properties": {"nom": "Fablab des Lices"},
+        "numero": "12",
+        "rue": "rue de Brest",
+        "y": "Bâtiment B",
+        "geo": "48.11, -1.68",
+        "cp": 5000,
+        "ville": "Gap",
+    }
+    assert mapped(rules, record) | {"id": ""} == {
+        "id": "", "nom": "Fablab des Lices", "adresse": "12 rue de Brest",
+        "complement_adresse": "Bâtiment B", "latitude": "48.11", "longitude": "-1.68",
+        "date_maj": "2023-01-15", "code_postal": "05000", "commune": "Gap",
+    }  # fmt: skip
+    assert (
+        mapped(rules, {**record, "numero": "", "rue": "", "brut": "Place X"})["adresse"]
+        == "Place X"
+    )
+
+
+def test_value_rules_follow_terms_exceptions_and_constants():
+    rules = {
+        "services": [
+            {"colonnes": ["q1", "q2"], "termes": ["démarches"], "cible": "Démarches"},
+            {"colonnes": ["q1"], "termes": ["5"], "sauf": ["15"], "cible": "Code 5"},
+            {"colonnes": ["q3"], "cible": "Autre"},  # any non-empty value
+            {"cible": "Toujours"},
+        ]
+    }
+    found = mapped(rules, {"q1": "15", "q2": "Aide aux DÉMARCHES", "q3": ""})
+    assert found["services"] == "Démarches|Toujours"
+    found = mapped(rules, {"q1": "5", "q2": "", "q3": "oui"})
+    assert found["services"] == "Code 5|Autre|Toujours"
+
+
+def test_hours_by_day_become_opening_hours_or_stay_as_written():
+    rules = {
+        "horaires": {
+            "jours": [
+                {"colonne": "lundi", "osm": "Mo"},
+                {"colonne": "mardi", "osm": "Tu"},
+            ]
+        }
+    }
+    assert (
+        mapped(rules, {"lundi": "09:00-12:00,14:00-17:00", "mardi": ""})["horaires"]
+        == "Mo 09:00-12:00,14:00-17:00"
+    )
+    assert (
+        mapped(rules, {"lundi": "le matin", "mardi": "9h-12h"})["horaires"]
+        == "Mo : le matin ; Tu : 9h-12h"
+    )
+    both = {"horaires": {"osm": "h", "semaine": "h"}}
+    assert mapped(both, {"h": "Mo-Fr 09:00-17:00"})["horaires"] == "Mo-Fr 09:00-17:00"
+
+
+def test_postcode_and_town_out_of_the_address_and_a_stable_id_when_none():
+    rules = {
+        "nom": {"colonne": "nom"},
+        "adresse": {"colonne": "adresse"},
+        "code_postal": {"colonne": ""},
+        "commune": {"colonne": ""},
+    }
+    record = {"nom": "Médiathèque", "adresse": "1 Rue X, 51200, Épernay, Marne, FRA"}
+    cells = mapped(rules, record)
+    assert (cells["adresse"], cells["code_postal"], cells["commune"]) == (
+        "1 Rue X",
+        "51200",
+        "Épernay",
+    )
+    assert cells["id"].startswith("h-") and cells["id"] == mapped(rules, record)["id"]
+    assert cells["id"] != mapped(rules, {**record, "nom": "Autre"})["id"]
+    town = mapped({"commune": {"colonne": "v"}}, {"v": "Châtain 23700"})
+    assert (town["commune"], town["code_postal"]) == ("Châtain", "23700")
+
+
+@pytest.mark.parametrize(
+    "rules, named",
+    [
+        ({"nom_structure": {"colonne": "x"}}, "nom_structure"),
+        ({"nom": {"colone": "x"}}, "colone"),
+        ({"services": [{"colonnes": ["x"], "terms": ["a"], "cible": "A"}]}, "terms"),
+        ({"services": [{"colonnes": ["x"]}]}, "cible"),
+        ({"horaires": {"texte": "h"}}, "horaires"),
+        ({"adresse": {"joindre": {"colonnes": ["a"], "sep": " "}}}, "sep"),
+        ({"latitude": {"dissocier": {"colonne": "g", "partie": 0}}}, "dissocier"),
+    ],
+)
+def test_a_key_or_rule_nobody_knows_is_refused_with_its_name(rules, named):
+    with pytest.raises(MappingError, match=named):
+        ConverterMapping.checked(rules)
+
+
+def test_the_command_refuses_a_wrong_mapping_and_changes_nothing(tmp_path):
+    config = tmp_path / "x.config.json"
+    config.write_text(json.dumps({"nom": {"colonne": "a"}, "inconnue": {}}))
+    data = tmp_path / "x.json"
+    data.write_text("[]")
+    with pytest.raises(CommandError, match="inconnue"):
+        call_command("import_places", str(data), mapping=str(config))
+    assert not Place.objects.exists()
+
+
+def test_a_csv_in_its_own_columns_imports_and_reimports_unchanged(tmp_path):
+    config = tmp_path / "lieux.config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "id": {"colonne": "Réf"},
+                "nom": {"colonne": "Structure"},
+                "adresse": {"colonne": "Adresse"},
+                "code_postal": {"colonne": "CP"},
+                "commune": {"colonne": "Ville"},
+                "services": [
+                    {
+                        "colonnes": ["Offre"],
+                        "termes": ["démarches"],
+                        "cible": "Aide aux démarches administratives",
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        )
+    )
+    data = tmp_path / "lieux.csv"
+    data.write_text(
+        "Réf;Structure;Adresse;CP;Ville;Offre\n"
+        "1;Espace des Lices;12 rue de Brest;35000;Rennes;démarches en ligne\n"
+        "2;Sans ville;1 rue X;99999;Nulle-Part;\n",
+        encoding="utf-8",
+    )
+    mapping = ConverterMapping.read(config)
+    report = import_places(str(data), source_name="ville", mapping=mapping)
+    assert (report.created, report.rejected) == (1, 1)
+    assert report.rows[1].issues[0].field == "commune"
+    place = Place.objects.get(source="ville", source_id="1")
+    assert list(place.services.values_list("code", flat=True)) == [
+        "aide-aux-demarches-administratives"
+    ]
+    again = import_places(str(data), source_name="ville", mapping=mapping)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+# What the national converter itself produced from each file with its config
+# (../shared/data/partners/README.md), and what we read: as many places or more,
+# except where the converter kept a survey's repeated answers (fibre-64: the same
+# name, address and postcode given 2 or 3 times, refused as one id twice) or rows
+# without an address (la-creuse), which we refuse with their reason.
+CONVERTER = {
+    "aix-en-provence/aix-en-provence.json": (37, 38),
+    "angers/angers.json": (63, 63),
+    "bus-france-services-charente/bus-france-services-charente.json": (12, 12),
+    "epernay/epernay.json": (31, 37),
+    "etapes-numerique/etapes-numerique.json": (95, 95),
+    "fibre-64/fibre-64.json": (60, 56),
+    "haute-vienne/haute-vienne.json": (435, 435),
+    "la-creuse/la-creuse.json": (89, 85),
+    "paca/paca.json": (154, 1220),
+    "paca/paca.csv": (154, 1203),
+}
+
+
+@needs_shared_data
+@pytest.mark.parametrize("name", sorted(CONVERTER))
+def test_every_partner_file_imports_with_its_config_unchanged(name):
+    path = PARTNERS / name
+    config = path.parent / f"{path.parent.name}.config.json"
+    report = import_places(
+        str(path),
+        source_name=path.parent.name,
+        mapping=ConverterMapping.read(config),
+        dry_run=True,
+    )
+    _converter, ours = CONVERTER[name]
+    assert report.created == ours
+    assert all(row.issues for row in report.rows if row.status == "rejected")
