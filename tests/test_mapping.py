@@ -137,6 +137,19 @@ def test_postcode_and_town_out_of_the_address_and_a_stable_id_when_none():
         ({"horaires": {"texte": "h"}}, "horaires"),
         ({"adresse": {"joindre": {"colonnes": ["a"], "sep": " "}}}, "sep"),
         ({"latitude": {"dissocier": {"colonne": "g", "partie": 0}}}, "dissocier"),
+        (
+            {
+                "latitude": {
+                    "dissocier": {"colonne": "g", "séparateur": ",", "partie": -1}
+                }
+            },
+            "dissocier",
+        ),
+        ({"adresse": {"joindre": {"colonnes": ["a"], "séparateur": 3}}}, "séparateur"),
+        ({"date_maj": {"valeur": {"a": 1}}}, "valeur"),
+        ({"nom": {"colonne": 5}}, "colonne"),
+        ({"horaires": {"osm": {"a": 1}}}, "horaires"),
+        ({"services": [{"colonnes": ["x"], "termes": "a", "cible": "A"}]}, "termes"),
     ],
 )
 def test_a_key_or_rule_nobody_knows_is_refused_with_its_name(rules, named):
@@ -227,3 +240,37 @@ def test_every_partner_file_imports_with_its_config_unchanged(name):
     _converter, ours = CONVERTER[name]
     assert report.created == ours
     assert all(row.issues for row in report.rows if row.status == "rejected")
+
+
+def test_records_that_are_no_place_are_refused_with_their_line(tmp_path):
+    """A value that is not an object, or an object nested too deep, is refused
+    with its place in the list; the other records are read."""
+    config = tmp_path / "x.config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "id": {"colonne": "id"},
+                "nom": {"colonne": "nom"},
+                "adresse": {"colonne": "a"},
+                "code_postal": {"colonne": "cp"},
+                "commune": {"colonne": "v"},
+            }
+        )
+    )
+    deep: dict = {}
+    inner = deep
+    for _ in range(30):
+        inner["x"] = {}
+        inner = inner["x"]
+    good = {"id": "1", "nom": "Lices", "a": "1 rue X", "cp": "35000", "v": "Rennes"}
+    data = tmp_path / "x.json"
+    data.write_text(json.dumps([good, "texte", {**good, "id": "2", "p": deep}]))
+    report = import_places(str(data), mapping=ConverterMapping.read(config))
+    assert report.created == 1
+    refused = {
+        row.line: row.issues[0].reason
+        for row in report.rows
+        if row.status == "rejected"
+    }
+    assert set(refused) == {2, 3}
+    assert "objet" in refused[2] and "imbriqués" in refused[3]

@@ -65,11 +65,17 @@ def text(value) -> str:
     return str(value)
 
 
+# How deep a record's objects and lists may nest.
+DEEPEST = 20
+
+
 def flatten(value, prefix: str = "") -> dict[str, str]:
     """A JSON record as dotted keys (`properties.nom`, `categories.0`); a list of
     texts is also under its own key, joined with `|`."""
     if not isinstance(value, dict | list):
         return {prefix: text(value)}
+    if prefix.count(".") >= DEEPEST:
+        raise MappingError(f"« {prefix[:60]}… » : plus de {DEEPEST} niveaux imbriqués")
     items = value.items() if isinstance(value, dict) else enumerate(value)
     flat: dict[str, str] = {}
     for key, item in items:
@@ -103,6 +109,9 @@ def _check_scalar(column: str, rule) -> None:
     kind, body = next(iter(rule.items()))
     if kind == "colonne":
         _check_columns(body, where)
+    elif kind == "valeur":
+        if not isinstance(body, str | int | float) or isinstance(body, bool):
+            raise MappingError(f"{where} : « valeur » attend un texte ou un nombre.")
     elif kind == "joindre":
         unknown = (
             set(body) - {"colonnes", "séparateur", "ou"}
@@ -114,6 +123,9 @@ def _check_scalar(column: str, rule) -> None:
                 f"{where} : « joindre » mal formé "
                 f"({', '.join(sorted(unknown)) or 'colonnes'})."
             )
+        _check_columns(body["colonnes"], where)
+        if not isinstance(body.get("séparateur", " "), str):
+            raise MappingError(f"{where} : « séparateur » attend un texte.")
         if "ou" in body:
             _check_scalar(column, body["ou"])
     elif kind == "dissocier":
@@ -121,7 +133,11 @@ def _check_scalar(column: str, rule) -> None:
         if (
             not isinstance(body, dict)
             or set(body) != keys
+            or not isinstance(body["séparateur"], str)
+            or not body["séparateur"]
             or not isinstance(body["partie"], int)
+            or isinstance(body["partie"], bool)
+            or body["partie"] < 0
         ):
             raise MappingError(
                 f"{where} : « dissocier » attend colonne, séparateur et partie."
@@ -156,10 +172,18 @@ def _check_hours(rule) -> None:
             f"« {HOURS} » : une règle parmi {', '.join(sorted(HOURS_RULES))} "
             "est attendue."
         )
+    for key in ("osm", "semaine"):
+        if key in rule:
+            _check_columns(rule[key], f"« {HOURS} » ({key})")
     days = rule.get("jours")
     if days is not None and not (
         isinstance(days, list)
-        and all(isinstance(d, dict) and set(d) == {"colonne", "osm"} for d in days)
+        and all(
+            isinstance(d, dict)
+            and set(d) == {"colonne", "osm"}
+            and all(isinstance(v, str) for v in d.values())
+            for d in days
+        )
     ):
         raise MappingError(f"« {HOURS} » : « jours » attend des {{colonne, osm}}.")
 
@@ -175,9 +199,12 @@ class ConverterMapping:
     def read(cls, path: str | Path) -> "ConverterMapping":
         try:
             rules = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise MappingError(f"Correspondance illisible : {error}") from error
-        return cls.checked(rules, Path(path).name)
+        try:
+            return cls.checked(rules, Path(path).name)
+        except RecursionError as error:  # "ou" within "ou" within…
+            raise MappingError("Correspondance trop profondément imbriquée.") from error
 
     @classmethod
     def checked(cls, rules, name: str = "") -> "ConverterMapping":

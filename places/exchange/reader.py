@@ -278,7 +278,7 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
     """A partner's own layout: each record (a JSON list, or the list under `data`
     or `results`, or GeoJSON features, or CSV rows) flattened, then turned into the
     standard's cells by `mapping` (places/exchange/mapping.py)."""
-    from .mapping import flatten
+    from .mapping import MappingError, flatten
 
     if text.lstrip()[0] in "[{":
         try:
@@ -292,17 +292,23 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
                 "JSON : une liste d’objets, ou sous « data », « results » ou "
                 "« features », est attendue."
             )
-        records, detected = [(n, flatten(r)) for n, r in enumerate(data, 1)], "json"
+        records, detected = list(enumerate(data, start=1)), "json"
     else:
         rows, refused = _from_csv(text)
         if refused and not rows:
             raise FileRefused(f"Aucune ligne lisible : {refused[0][1]}.")
         records, detected = rows, "csv"
 
-    def read(number: int, flat: dict) -> dict[str, str]:
-        return checked(mapping.row(flat))
+    def read(_position: int, record) -> dict[str, str]:
+        if not isinstance(record, dict):
+            raise RecordRefused("ce n’est pas un objet (un lieu)")
+        try:
+            return checked(mapping.row(flatten(record)))
+        except MappingError as error:
+            raise RecordRefused(str(error)) from error
 
-    rows, refused = _records([flat for _n, flat in records], read)
+    # Each refusal or row under its line (CSV) or its place in the list (JSON).
+    rows, refused = _records([record for _line, record in records], read)
     rows = [(records[n - 1][0], cells) for n, cells in rows]
     refused = [(records[n - 1][0], reason) for n, reason in refused]
     return rows, refused, detected
