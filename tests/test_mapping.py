@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from places.exchange.importer import import_places
 from places.exchange.mapping import ConverterMapping, MappingError, flatten
+from places.exchange.reader import FileRefused
 from places.models import Place
 
 from .conftest import SHARED_DATA, needs_shared_data
@@ -149,6 +150,16 @@ def test_postcode_and_town_out_of_the_address_and_a_stable_id_when_none():
         ({"date_maj": {"valeur": {"a": 1}}}, "valeur"),
         ({"nom": {"colonne": 5}}, "colonne"),
         ({"horaires": {"osm": {"a": 1}}}, "horaires"),
+        ({"horaires": {"osm": "h", "texte": "h"}}, "texte"),
+        (
+            {
+                "latitude": {
+                    "dissocier": {"colonne": {}, "séparateur": ",", "partie": 0}
+                }
+            },
+            "colonne",
+        ),  # noqa: E501
+        ({"latitude": {"dissocier": {"colonne": "g", "sep": ",", "partie": 0}}}, "sep"),
         ({"services": [{"colonnes": ["x"], "termes": "a", "cible": "A"}]}, "termes"),
     ],
 )
@@ -274,3 +285,57 @@ def test_records_that_are_no_place_are_refused_with_their_line(tmp_path):
     }
     assert set(refused) == {2, 3}
     assert "objet" in refused[2] and "imbriqués" in refused[3]
+
+
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        ("1 Rue X, 51200, Épernay, Marne, FRA", ("1 Rue X", "51200", "Épernay")),
+        (
+            "10250 route de Lyon 38000 Grenoble",
+            ("10250 route de Lyon", "38000", "Grenoble"),
+        ),  # noqa: E501
+        ("1 rue X, BP 50012, 51200 Épernay", ("1 rue X, BP 50012", "51200", "Épernay")),
+        ("1 rue X 51331 EPERNAY CEDEX 9", ("1 rue X", "51331", "EPERNAY")),
+        ("2 place Y 23000 Guéret - Tél 0555", ("2 place Y", "23000", "Guéret")),
+    ],
+)
+def test_the_postcode_and_town_at_the_end_of_an_address(address, expected):
+    rules = {
+        "adresse": {"colonne": "a"},
+        "code_postal": {"colonne": ""},
+        "commune": {"colonne": ""},
+    }
+    cells = mapped(rules, {"a": address})
+    assert (cells["adresse"], cells["code_postal"], cells["commune"]) == expected
+
+
+def test_derived_ids_do_not_collide_on_separators():
+    rules = {"nom": {"colonne": "n"}, "adresse": {"colonne": "a"}}
+    assert (
+        mapped(rules, {"n": "A|B", "a": "C"})["id"]
+        != mapped(rules, {"n": "A", "a": "B|C"})["id"]
+    )
+
+
+def test_a_csv_row_that_does_not_fit_its_columns_is_reported(tmp_path):
+    config = tmp_path / "x.config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "nom": {"colonne": "nom"},
+                "adresse": {"colonne": "adr"},
+                "code_postal": {"colonne": ""},
+                "commune": {"colonne": ""},
+            }
+        )
+    )
+    data = tmp_path / "x.csv"
+    data.write_text("nom;adr\nLices;1 rue X 35000 Rennes\nBancal\n")
+    report = import_places(str(data), mapping=ConverterMapping.read(config))
+    assert report.created == 1
+    assert [row.line for row in report.rows if row.status == "rejected"] == [3]
+    empty = tmp_path / "vide.csv"
+    empty.write_text("nom;adr\n")
+    with pytest.raises(FileRefused, match="Aucun lieu"):
+        import_places(str(empty), mapping=ConverterMapping.read(config))

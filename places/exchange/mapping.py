@@ -46,6 +46,10 @@ HOURS_RULES = {"osm", "semaine", "jours"}
 FIVE_DIGITS = {"code_postal", "code_insee"}
 # In an address: a postcode, then the town ("…, 51200, Épernay, Marne, FRA").
 POSTCODE_AND_TOWN = re.compile(r"\b(\d{5})\b[\s,]+([^\d,;]+)")
+# A number after these is a post box or a sorting code, not the postcode.
+NOT_A_POSTCODE = re.compile(r"\b(BP|CS|TSA|CEDEX)\s*$", re.IGNORECASE)
+# What follows a town's name in an address: "CEDEX 9", " - Tél …".
+AFTER_TOWN = re.compile(r"\s+(CEDEX\b.*|-\s.*)$", re.IGNORECASE)
 # In a town's cell: the town and a postcode ("Châtain 23700").
 TOWN_AND_POSTCODE = re.compile(r"^(\D*?)[\s,]*\b(\d{5})\b\s*$")
 OSM_TIMES = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}(,\s*\d{2}:\d{2}-\d{2}:\d{2})*$")
@@ -130,6 +134,11 @@ def _check_scalar(column: str, rule) -> None:
             _check_scalar(column, body["ou"])
     elif kind == "dissocier":
         keys = {"colonne", "séparateur", "partie"}
+        if isinstance(body, dict) and set(body) - keys:
+            unknown = ", ".join(sorted(set(body) - keys))
+            raise MappingError(f"{where} : « dissocier », clés inconnues : {unknown}.")
+        if isinstance(body, dict) and "colonne" in body:
+            _check_columns(body["colonne"], where)
         if (
             not isinstance(body, dict)
             or set(body) != keys
@@ -167,7 +176,10 @@ def _check_values(column: str, rules) -> None:
 
 
 def _check_hours(rule) -> None:
-    if not isinstance(rule, dict) or not rule or set(rule) - HOURS_RULES:
+    if isinstance(rule, dict) and set(rule) - HOURS_RULES:
+        unknown = ", ".join(sorted(set(rule) - HOURS_RULES))
+        raise MappingError(f"« {HOURS} » : clés inconnues : {unknown}.")
+    if not isinstance(rule, dict) or not rule:
         raise MappingError(
             f"« {HOURS} » : une règle parmi {', '.join(sorted(HOURS_RULES))} "
             "est attendue."
@@ -238,13 +250,18 @@ class ConverterMapping:
                 cells[column] = hours(rule, flat)
             else:
                 cells[column] = scalar(rule, flat)
-        address = cells.get("adresse", "")
-        found = POSTCODE_AND_TOWN.search(address)
-        for column, part in (("code_postal", 1), ("commune", 2)):
-            if column in self.rules and self.rules[column] == {"colonne": ""} and found:
-                cells[column] = found.group(part).strip()
-        if found and cells.get("code_postal") == found.group(1):
-            cells["adresse"] = address[: found.start()].rstrip(" ,")
+        from_address = [
+            column
+            for column in ("code_postal", "commune")
+            if self.rules.get(column) == {"colonne": ""}
+        ]
+        found = postcode_in(cells.get("adresse", "")) if from_address else None
+        if found:
+            postcode, town, start = found
+            for column, value in (("code_postal", postcode), ("commune", town)):
+                if column in from_address:
+                    cells[column] = value
+            cells["adresse"] = cells["adresse"][:start].rstrip(" ,")
         town = TOWN_AND_POSTCODE.match(cells.get("commune", ""))
         if town and town.group(1).strip():
             cells["commune"] = town.group(1).strip()
@@ -260,10 +277,28 @@ class ConverterMapping:
         return cells
 
 
+def postcode_in(address: str) -> tuple[str, str, int] | None:
+    """The postcode and town at the end of an address ("12 rue X, 51200, Épernay,
+    Marne, FRA"), and where they start: the last five-digit number followed by a
+    name that is no post box ("BP 50012") nor sorting code; the town without its
+    "CEDEX" or what follows a dash."""
+    found = [
+        match
+        for match in POSTCODE_AND_TOWN.finditer(address)
+        if not NOT_A_POSTCODE.search(address[: match.start()])
+    ]
+    if not found:
+        return None
+    match = found[-1]
+    town = AFTER_TOWN.sub("", match.group(2).strip())
+    return match.group(1), town, match.start()
+
+
 def derived_id(cells: dict[str, str]) -> str:
-    """A stable id for a record without one: from its name, address and postcode."""
-    key = "|".join(
-        normalize_name(cells.get(c, "")) for c in ("nom", "adresse", "code_postal")
+    """A stable id for a record without one: from its name, address and postcode
+    (as long as the partner does not change them)."""
+    key = json.dumps(
+        [normalize_name(cells.get(c, "")) for c in ("nom", "adresse", "code_postal")]
     )
     return "h-" + hashlib.sha1(key.encode()).hexdigest()[:16]
 

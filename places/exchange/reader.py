@@ -292,12 +292,17 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
                 "JSON : une liste d’objets, ou sous « data », « results » ou "
                 "« features », est attendue."
             )
-        records, detected = list(enumerate(data, start=1)), "json"
+        records, detected, unreadable = list(enumerate(data, start=1)), "json", []
     else:
-        rows, refused = _from_csv(text)
-        if refused and not rows:
-            raise FileRefused(f"Aucune ligne lisible : {refused[0][1]}.")
-        records, detected = rows, "csv"
+        records, unreadable = _from_csv(text)
+        detected = "csv"
+    if not records:
+        first = (
+            f" ; la première, n°{unreadable[0][0]} : {unreadable[0][1]}"
+            if unreadable
+            else ""
+        )
+        raise FileRefused(f"Aucun lieu lisible dans le fichier{first}.")
 
     def read(_position: int, record) -> dict[str, str]:
         if not isinstance(record, dict):
@@ -310,7 +315,7 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
     # Each refusal or row under its line (CSV) or its place in the list (JSON).
     rows, refused = _records([record for _line, record in records], read)
     rows = [(records[n - 1][0], cells) for n, cells in rows]
-    refused = [(records[n - 1][0], reason) for n, reason in refused]
+    refused = unreadable + [(records[n - 1][0], reason) for n, reason in refused]
     return rows, refused, detected
 
 
