@@ -22,6 +22,13 @@ def mapped(rules: dict, record: dict) -> dict[str, str]:
     return ConverterMapping.checked(rules).row(flatten(record))
 
 
+def written(tmp_path, rules: dict) -> ConverterMapping:
+    """`rules` as a partner's config file, read back as the command reads it."""
+    config = tmp_path / "partenaire.config.json"
+    config.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    return ConverterMapping.read(config)
+
+
 def test_records_are_flattened_into_dotted_keys():
     record = {"properties": {"nom": "Lab", "n": 3, "ok": True, "vide": None}}
     record["geometry"] = {"coordinates": [5.1, 45.2]}
@@ -179,25 +186,22 @@ def test_the_command_refuses_a_wrong_mapping_and_changes_nothing(tmp_path):
 
 
 def test_a_csv_in_its_own_columns_imports_and_reimports_unchanged(tmp_path):
-    config = tmp_path / "lieux.config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "id": {"colonne": "Réf"},
-                "nom": {"colonne": "Structure"},
-                "adresse": {"colonne": "Adresse"},
-                "code_postal": {"colonne": "CP"},
-                "commune": {"colonne": "Ville"},
-                "services": [
-                    {
-                        "colonnes": ["Offre"],
-                        "termes": ["démarches"],
-                        "cible": "Aide aux démarches administratives",
-                    }
-                ],
-            },
-            ensure_ascii=False,
-        )
+    mapping = written(
+        tmp_path,
+        {
+            "id": {"colonne": "Réf"},
+            "nom": {"colonne": "Structure"},
+            "adresse": {"colonne": "Adresse"},
+            "code_postal": {"colonne": "CP"},
+            "commune": {"colonne": "Ville"},
+            "services": [
+                {
+                    "colonnes": ["Offre"],
+                    "termes": ["démarches"],
+                    "cible": "Aide aux démarches administratives",
+                }
+            ],
+        },
     )
     data = tmp_path / "lieux.csv"
     data.write_text(
@@ -206,7 +210,6 @@ def test_a_csv_in_its_own_columns_imports_and_reimports_unchanged(tmp_path):
         "2;Sans ville;1 rue X;99999;Nulle-Part;\n",
         encoding="utf-8",
     )
-    mapping = ConverterMapping.read(config)
     report = import_places(str(data), source_name="ville", mapping=mapping)
     assert (report.created, report.rejected) == (1, 1)
     assert report.rows[1].issues[0].field == "commune"
@@ -256,17 +259,15 @@ def test_every_partner_file_imports_with_its_config_unchanged(name):
 def test_records_that_are_no_place_are_refused_with_their_line(tmp_path):
     """A value that is not an object, or an object nested too deep, is refused
     with its place in the list; the other records are read."""
-    config = tmp_path / "x.config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "id": {"colonne": "id"},
-                "nom": {"colonne": "nom"},
-                "adresse": {"colonne": "a"},
-                "code_postal": {"colonne": "cp"},
-                "commune": {"colonne": "v"},
-            }
-        )
+    mapping = written(
+        tmp_path,
+        {
+            "id": {"colonne": "id"},
+            "nom": {"colonne": "nom"},
+            "adresse": {"colonne": "a"},
+            "code_postal": {"colonne": "cp"},
+            "commune": {"colonne": "v"},
+        },
     )
     deep: dict = {}
     inner = deep
@@ -276,7 +277,7 @@ def test_records_that_are_no_place_are_refused_with_their_line(tmp_path):
     good = {"id": "1", "nom": "Lices", "a": "1 rue X", "cp": "35000", "v": "Rennes"}
     data = tmp_path / "x.json"
     data.write_text(json.dumps([good, "texte", {**good, "id": "2", "p": deep}]))
-    report = import_places(str(data), mapping=ConverterMapping.read(config))
+    report = import_places(str(data), mapping=mapping)
     assert report.created == 1
     refused = {
         row.line: row.issues[0].reason
@@ -319,23 +320,21 @@ def test_derived_ids_do_not_collide_on_separators():
 
 
 def test_a_csv_row_that_does_not_fit_its_columns_is_reported(tmp_path):
-    config = tmp_path / "x.config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "nom": {"colonne": "nom"},
-                "adresse": {"colonne": "adr"},
-                "code_postal": {"colonne": ""},
-                "commune": {"colonne": ""},
-            }
-        )
+    mapping = written(
+        tmp_path,
+        {
+            "nom": {"colonne": "nom"},
+            "adresse": {"colonne": "adr"},
+            "code_postal": {"colonne": ""},
+            "commune": {"colonne": ""},
+        },
     )
     data = tmp_path / "x.csv"
     data.write_text("nom;adr\nLices;1 rue X 35000 Rennes\nBancal\n")
-    report = import_places(str(data), mapping=ConverterMapping.read(config))
+    report = import_places(str(data), mapping=mapping)
     assert report.created == 1
     assert [row.line for row in report.rows if row.status == "rejected"] == [3]
     empty = tmp_path / "vide.csv"
     empty.write_text("nom;adr\n")
     with pytest.raises(FileRefused, match="Aucun lieu"):
-        import_places(str(empty), mapping=ConverterMapping.read(config))
+        import_places(str(empty), mapping=mapping)
