@@ -338,3 +338,15 @@ def test_a_csv_row_that_does_not_fit_its_columns_is_reported(tmp_path):
     empty.write_text("nom;adr\n")
     with pytest.raises(FileRefused, match="Aucun lieu"):
         import_places(str(empty), mapping=mapping)
+
+
+def test_a_record_with_a_key_written_two_ways_is_refused():
+    with pytest.raises(MappingError, match="a.b"):
+        flatten({"a.b": "x", "a": {"b": "y"}})
+
+
+def test_format_and_mapping_are_not_asked_together(tmp_path):
+    mapping = tmp_path / "m.config.json"
+    mapping.write_text("{}")
+    with pytest.raises(CommandError, match="--format"):
+        call_command("import_places", "x.json", mapping=str(mapping), fmt="geojson")

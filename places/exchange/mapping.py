@@ -83,7 +83,11 @@ def flatten(value, prefix: str = "") -> dict[str, str]:
     items = value.items() if isinstance(value, dict) else enumerate(value)
     flat: dict[str, str] = {}
     for key, item in items:
-        flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        inner = flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        twice = flat.keys() & inner.keys()
+        if twice:  # {"a.b": 1, "a": {"b": 2}}: which one the config means is unknown
+            raise MappingError(f"« {sorted(twice)[0][:60]} » en double")
+        flat.update(inner)
     scalars = not any(isinstance(item, dict | list) for item in value)
     if isinstance(value, list) and prefix and scalars:
         flat[prefix] = "|".join(text(item) for item in value if text(item))

@@ -51,6 +51,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "--close-missing needs --source (whose places to close)."
             )
+        if kw.get("mapping") and fmt != "auto":
+            raise CommandError(
+                "--format reads standard files; --mapping reads its own."
+            )
         try:
             layout = ConverterMapping.read(kw["mapping"]) if kw.get("mapping") else None
         except MappingError as error:
