@@ -203,10 +203,10 @@ def counts(
         # Shared by every search with the same words, place, hours or map box
         # (whatever its facets), for as long as counts may be old.
         places = place_filter.filter_queryset(place_filter.queryset, without=chosen)
-        key = place_filter.cache_key(without=(*ticked, "tri", "zoom"))
         if place_filter.request is None:  # no visitor to share with
             found = ids_of(places)
         else:
+            key = place_filter.cache_key(without=(*ticked, "tri", "zoom"))
             found = counted(
                 place_filter.request, "matching", key, lambda: ids_of(places)
             )

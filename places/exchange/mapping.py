@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..models import normalize_name
+from .reader import cell_text
 from .standard import COLUMNS, VOCABULARY_COLUMNS
 
 SCALAR_RULES = {"colonne", "joindre", "dissocier", "valeur"}
@@ -59,16 +60,6 @@ class MappingError(ValueError):
     """A mapping that cannot be used; the message names what is wrong."""
 
 
-def text(value) -> str:
-    """A JSON scalar as a file's cell: numbers as written, booleans "true" or
-    "false", null empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 # How deep a record's objects and lists may nest.
 DEEPEST = 20
 
@@ -77,7 +68,7 @@ def flatten(value, prefix: str = "") -> dict[str, str]:
     """A JSON record as dotted keys (`properties.nom`, `categories.0`); a list of
     texts is also under its own key, joined with `|`."""
     if not isinstance(value, dict | list):
-        return {prefix: text(value)}
+        return {prefix: cell_text(value)}
     if prefix.count(".") >= DEEPEST:
         raise MappingError(f"« {prefix[:60]}… » : plus de {DEEPEST} niveaux imbriqués")
     items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -88,14 +79,11 @@ def flatten(value, prefix: str = "") -> dict[str, str]:
         if twice:  # {"a.b": 1, "a": {"b": 2}}: which one the config means is unknown
             raise MappingError(f"« {sorted(twice)[0][:60]} » en double")
         flat.update(inner)
-    scalars = not any(isinstance(item, dict | list) for item in value)
-    if isinstance(value, list) and prefix and scalars:
-        flat[prefix] = "|".join(text(item) for item in value if text(item))
+    if isinstance(value, list) and prefix:
+        texts = [cell_text(item) for item in value if not isinstance(item, dict | list)]
+        if len(texts) == len(value):  # a list of texts: also joined
+            flat[prefix] = "|".join(t for t in texts if t)
     return flat
-
-
-def _where(column: str, rule) -> str:
-    return f"« {column} »" + (f" ({rule})" if rule else "")
 
 
 def _check_columns(value, where: str) -> None:
@@ -105,7 +93,7 @@ def _check_columns(value, where: str) -> None:
 
 
 def _check_scalar(column: str, rule) -> None:
-    where = _where(column, "")
+    where = f"« {column} »"
     if not isinstance(rule, dict) or len(rule) != 1 or set(rule) - SCALAR_RULES:
         found = (
             ", ".join(sorted(rule)) if isinstance(rule, dict) else type(rule).__name__
@@ -209,7 +197,6 @@ class ConverterMapping:
     """A converter config, checked when read."""
 
     rules: dict
-    name: str = ""
 
     @classmethod
     def read(cls, path: str | Path) -> "ConverterMapping":
@@ -218,12 +205,12 @@ class ConverterMapping:
         except (OSError, ValueError, RecursionError) as error:
             raise MappingError(f"Correspondance illisible : {error}") from error
         try:
-            return cls.checked(rules, Path(path).name)
+            return cls.checked(rules)
         except RecursionError as error:  # "ou" within "ou" within…
             raise MappingError("Correspondance trop profondément imbriquée.") from error
 
     @classmethod
-    def checked(cls, rules, name: str = "") -> "ConverterMapping":
+    def checked(cls, rules) -> "ConverterMapping":
         if not isinstance(rules, dict):
             raise MappingError("Une correspondance est un objet JSON.")
         unknown = set(rules) - set(COLUMNS) - CONVERTER_ONLY
@@ -240,7 +227,7 @@ class ConverterMapping:
                 _check_hours(rule)
             else:
                 _check_scalar(column, rule)
-        return cls(rules, name)
+        return cls(rules)
 
     def row(self, flat: dict[str, str]) -> dict[str, str]:
         """The standard's cells for one record (flattened)."""

@@ -102,14 +102,20 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from error
 
 
-def _scalar(key: str, value) -> str:
+def cell_text(value) -> str:
+    """A JSON scalar as a CSV cell holds it: numbers as written, booleans "true"
+    or "false", null empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    return str(value)
+
+
+def _scalar(key: str, value) -> str:
     if isinstance(value, dict | list):
         raise RecordRefused(f"« {key} » n’est pas un texte ni un nombre (objet JSON)")
-    return str(value)
+    return cell_text(value)
 
 
 def _cells(record: dict) -> dict[str, str]:
@@ -195,9 +201,9 @@ def _record(number: int, record) -> dict[str, str]:
     return _cells(record)
 
 
-def _from_json(text: str) -> tuple[list[tuple[int, dict]], list, str]:
+def _load_json(text: str):
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise FileRefused(
             f"JSON invalide, ligne {error.lineno} : {error.msg}."
@@ -206,6 +212,10 @@ def _from_json(text: str) -> tuple[list[tuple[int, dict]], list, str]:
         raise FileRefused("JSON trop profondément imbriqué.") from error
     except ValueError as error:  # e.g. an integer of thousands of digits
         raise FileRefused(f"JSON illisible : {error}.") from error
+
+
+def _from_json(text: str) -> tuple[list[tuple[int, dict]], list, str]:
+    data = _load_json(text)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []
         if not isinstance(features, list):
@@ -281,10 +291,7 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
     from .mapping import MappingError, flatten
 
     if text.lstrip()[0] in "[{":
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            raise FileRefused(f"JSON illisible : {error}.") from error
+        data = _load_json(text)
         if isinstance(data, dict):
             data = data.get("features") or data.get("data") or data.get("results")
         if not isinstance(data, list):
