@@ -8,7 +8,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from places.exchange.importer import import_places
-from places.exchange.mapping import ConverterMapping, MappingError, flatten
+from places.exchange.mapping import (
+    Mapping,
+    MappingError,
+    flatten,
+    parse_mapping,
+    read_mapping,
+)
 from places.exchange.reader import FileRefused
 from places.models import Place
 
@@ -19,14 +25,14 @@ pytestmark = pytest.mark.django_db
 
 
 def mapped(rules: dict, record: dict) -> dict[str, str]:
-    return ConverterMapping.checked(rules).row(flatten(record))
+    return parse_mapping(json.dumps(rules)).row(flatten(record))
 
 
-def written(tmp_path, rules: dict) -> ConverterMapping:
+def written(tmp_path, rules: dict) -> Mapping:
     """`rules` as a partner's config file, read back as the command reads it."""
     config = tmp_path / "partenaire.config.json"
     config.write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
-    return ConverterMapping.read(config)
+    return read_mapping(config)
 
 
 def test_records_are_flattened_into_dotted_keys():
@@ -172,7 +178,7 @@ def test_postcode_and_town_out_of_the_address_and_a_stable_id_when_none():
 )
 def test_a_key_or_rule_nobody_knows_is_refused_with_its_name(rules, named):
     with pytest.raises(MappingError, match=named):
-        ConverterMapping.checked(rules)
+        parse_mapping(json.dumps(rules))
 
 
 def test_the_command_refuses_a_wrong_mapping_and_changes_nothing(tmp_path):
@@ -248,7 +254,7 @@ def test_every_partner_file_imports_with_its_config_unchanged(name):
     report = import_places(
         str(path),
         source_name=path.parent.name,
-        mapping=ConverterMapping.read(config),
+        mapping=read_mapping(config),
         dry_run=True,
     )
     _converter, ours = CONVERTER[name]

@@ -26,9 +26,9 @@ from ..models import (
 from ..openings import refresh_openings
 from ..signals import send_after_commit
 from .duplicates import find_duplicates
-from .reader import read_table
+from .reader import FileRefused, read_table
 from .records import Issue, Record, Rejected
-from .references import References
+from .references import References, known_values
 from .reports import ImportReport, RowReport
 from .rows import RowReader
 from .standard import EXTENSION_COLUMNS
@@ -38,6 +38,7 @@ PROGRESS_EVERY = 250  # rows between two calls of `on_progress`
 # What a coordinator's import says of a row it may not write, whatever the reason
 # (its commune, or a place of that id elsewhere): nothing about other territories.
 OUT_OF_SCOPE = "hors de votre territoire"
+GROUPED = "lignes du même lieu, regroupées ici"
 
 
 class DryRun(Exception):
@@ -55,6 +56,29 @@ KNOWN_COLUMNS = {
     "publics_accueillis", "conditions_acces", "labels_nationaux", "fichier_source",
     *EXTENSION_COLUMNS,
 }  # fmt: skip
+
+
+def checked_values(mapping) -> list[str]:
+    """The values a mapping gives that no vocabulary knows: refused in our format
+    (its author can fix them); in a converter's config, which must work as it is,
+    returned as warnings (each row then says the value is unknown)."""
+    unknown = mapping.unknown_targets(known_values())
+    if unknown and mapping.origin != "convertisseur":
+        raise FileRefused(
+            "Valeurs inconnues du standard dans la correspondance : "
+            + " ; ".join(unknown[:20])
+            + ("…" if len(unknown) > 20 else "")
+            + "."
+        )
+    return unknown
+
+
+def unmapped_values(counted) -> dict[str, dict[str, int]]:
+    """Per column, the cells no value table knew, most frequent first."""
+    found: dict[str, dict[str, int]] = {}
+    for (column, value), count in counted.most_common():
+        found.setdefault(column, {})[value] = count
+    return found
 
 
 def import_places(
@@ -82,13 +106,19 @@ def import_places(
         raise ValueError("--close-missing needs --source.")
     started = time.monotonic()
     report = ImportReport(source=source, dry_run=dry_run)
+    if mapping is not None:
+        report.mapping_warnings = checked_values(mapping)
     table = read_table(source, fmt, content, mapping)
     report.format, report.version, report.encoding = (
         table.format,
         table.version,
         table.encoding,
     )
-    report.rows_read = len(table.rows) + len(table.refused)
+    report.rows_read = (
+        len(table.rows) + len(table.refused) + sum(map(len, table.grouped.values()))
+    )
+    report.grouped = sum(map(len, table.grouped.values()))
+    report.unmapped = unmapped_values(table.unmapped)
     for line, reason in table.refused:
         report.rejected += 1
         report.rows.append(
@@ -137,6 +167,9 @@ def import_places(
             )
             continue
         records[key] = record
+        if line in table.grouped:
+            lines = ", ".join(map(str, table.grouped[line]))
+            record.issues.append(Issue("ligne", lines, GROUPED))
         if record.issues:
             report.flagged += 1
             report.rows.append(

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,10 @@ class Table:
     name: str  # the file's name, for a default source
     # Records that could not be read into cells: (line or record number, reason).
     refused: list[tuple[int, str]] = field(default_factory=list)
+    # Read through a mapping: the (column, cell) no value table knew, counted; and
+    # per kept row, the lines grouped into it.
+    unmapped: Counter = field(default_factory=Counter)
+    grouped: dict[int, list[int]] = field(default_factory=dict)
 
 
 class RecordRefused(Exception):
@@ -81,7 +86,16 @@ def utf16(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes) -> tuple[str, str]:
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a file and its encoding: `encoding` when given (a mapping says
+    it), else UTF-16 when it looks so, UTF-8, or Windows-1252."""
+    if encoding:
+        try:
+            return data.decode(encoding).lstrip("\ufeff"), encoding
+        except UnicodeDecodeError as error:
+            raise FileRefused(
+                f"Le fichier n’est pas en {encoding} (octet {error.start})."
+            ) from error
     codec = utf16(data)
     if codec:
         try:
@@ -238,11 +252,13 @@ def _delimiter(header_line: str) -> str:
     return best
 
 
-def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
+def _from_csv(
+    text: str, delimiter: str | None = None
+) -> tuple[list[tuple[int, dict]], list]:
     """Rows as RFC 4180 has them (Excel's dialect: `"` quotes, `""` for a quote in
     a field), with the separator found in the header line. A row with more or fewer
     columns than the header is refused, never shifted into the wrong columns."""
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    delimiter = delimiter or _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [name.strip().lstrip("\ufeff") for name in next(reader)]
@@ -284,24 +300,22 @@ def _from_csv(text: str) -> tuple[list[tuple[int, dict]], list]:
     return rows, refused
 
 
-def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
-    """A partner's own layout: each record (a JSON list, or the list under `data`
-    or `results`, or GeoJSON features, or CSV rows) flattened, then turned into the
-    standard's cells by `mapping` (places/exchange/mapping.py)."""
+def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str, dict]:
+    """A partner's own layout: each record (JSON: where the mapping says, else a
+    list, or the list under `features`, `data` or `results`; or CSV rows) flattened,
+    then turned into the standard's cells by `mapping` (places/exchange/mapping/),
+    then grouped when it says so. Also: the cells no value table knew, counted, and
+    the lines grouped into each kept one."""
     from .mapping import MappingError, flatten
 
     if text.lstrip()[0] in "[{":
-        data = _load_json(text)
-        if isinstance(data, dict):
-            data = data.get("features") or data.get("data") or data.get("results")
-        if not isinstance(data, list):
-            raise FileRefused(
-                "JSON : une liste d’objets, ou sous « data », « results » ou "
-                "« features », est attendue."
-            )
+        try:
+            data = mapping.records(_load_json(text))
+        except MappingError as error:
+            raise FileRefused(str(error)) from error
         records, detected, unreadable = list(enumerate(data, start=1)), "json", []
     else:
-        records, unreadable = _from_csv(text)
+        records, unreadable = _from_csv(text, mapping.csv.get("separateur"))
         detected = "csv"
     if not records:
         first = (
@@ -310,12 +324,13 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
             else ""
         )
         raise FileRefused(f"Aucun lieu lisible dans le fichier{first}.")
+    unmapped = Counter()
 
     def read(_position: int, record) -> dict[str, str]:
         if not isinstance(record, dict):
             raise RecordRefused("ce n’est pas un objet (un lieu)")
         try:
-            return checked(mapping.row(flatten(record)))
+            return checked(mapping.row(flatten(record), unmapped))
         except MappingError as error:
             raise RecordRefused(str(error)) from error
 
@@ -323,7 +338,8 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str]:
     rows, refused = _records([record for _line, record in records], read)
     rows = [(records[n - 1][0], cells) for n, cells in rows]
     refused = unreadable + [(records[n - 1][0], reason) for n, reason in refused]
-    return rows, refused, detected
+    rows, grouped = mapping.grouped(rows)
+    return rows, refused, detected, {"unmapped": unmapped, "grouped": grouped}
 
 
 def read_table(
@@ -335,12 +351,14 @@ def read_table(
     data, name = (content, Path(source).stem) if content is not None else fetch(source)
     if len(data) > MAX_BYTES:
         raise FileRefused(f"Fichier trop gros (plus de {MAX_BYTES // 2**20} Mo).")
-    text, encoding = decode(data)
+    encoding = mapping.csv.get("encodage") if mapping is not None else None
+    text, encoding = decode(data, encoding)
     stripped = text.lstrip()
     if not stripped:
         raise FileRefused("Le fichier est vide.")
+    found = {}
     if mapping is not None:
-        rows, refused, detected = _mapped(text, mapping)
+        rows, refused, detected, found = _mapped(text, mapping)
     elif fmt in ("geojson", "json") or (fmt == "auto" and stripped[0] in "[{"):
         rows, refused, detected = _from_json(text)
         if fmt == "geojson" and detected != "geojson":
@@ -370,4 +388,5 @@ def read_table(
         encoding=encoding,
         name=name,
         refused=refused,
+        **found,
     )

@@ -178,3 +178,29 @@ def departement_of(code: str) -> str:
     if code.startswith("20"):
         return "2A" if code < "20200" else "2B"
     return code[:2]
+
+
+def known_values() -> dict[str, set[str]]:
+    """Per column of values, the values an import understands (compared by
+    `value_key`): the vocabularies' v1 values, our kinds and equipment by code or
+    label, the itinerancy."""
+    from .standard import VOCABULARY_COLUMNS
+
+    terms: dict[str, set[str]] = {}
+    rows = Term.objects.values_list("vocabulary", "code", "value")
+    for vocabulary, code, value in rows:
+        terms.setdefault(vocabulary, set()).update({value_key(value)})
+        if vocabulary == "equipment":
+            terms[vocabulary].add(value_key(code))
+    known = {
+        column: terms.get(vocabulary, set())
+        for column, (vocabulary, _field) in VOCABULARY_COLUMNS.items()
+    }
+    known["equipements"] = terms.get("equipment", set())
+    known["types_lieu"] = {
+        value_key(name)
+        for code, label in Kind.objects.values_list("code", "label")
+        for name in (code, label)
+    }
+    known["itinerance"] = {value_key("Itinérant"), value_key("Fixe")}
+    return known

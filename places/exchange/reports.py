@@ -32,6 +32,11 @@ class ImportReport:
     seconds: float = 0.0
     openings_seconds: float = 0.0
     ignored_columns: list[str] = field(default_factory=list)
+    # Read through a mapping: rows grouped into another one (the same place), and
+    # per column the cells its value tables did not know, with their counts.
+    grouped: int = 0
+    mapping_warnings: list[str] = field(default_factory=list)
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicates: list[dict] = field(default_factory=list)
     rows: list[RowReport] = field(default_factory=list)
 

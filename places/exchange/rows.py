@@ -22,6 +22,9 @@ from .standard import (
 )
 from .values import clip, emails, itinerance, parse_number, phone, pivot, urls
 
+# What a row none of whose services is recognised is flagged with.
+NO_SERVICE = "aucun service reconnu : lieu gardé, à compléter"
+
 
 class RowReader:
     """Reads rows of one file; `read` returns a `Record` or raises `Rejected`."""
@@ -209,6 +212,10 @@ class RowReader:
                     )
                 for place_field, term in targets:
                     relations[place_field].add(term)
+        if "services" in cells and not relations["services"]:
+            # Kept (the national converter drops such rows), for a coordinator to
+            # complete.
+            issues.append(Issue("services", cells["services"], NO_SERVICE))
         # Our `types_lieu` says the kinds; else they follow the structure types.
         kinds = self.extension("types_lieu", cells, self.refs.kinds_named, issues) or {
             self.refs.kinds[KIND_OF_TYPOLOGY[code.upper()]]

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from places.exchange.importer import import_places
-from places.exchange.mapping import ConverterMapping, MappingError
+from places.exchange.mapping import MappingError, read_mapping
 from places.exchange.reader import FileRefused
 
 
@@ -36,7 +36,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--mapping",
             metavar="CONFIG",
-            help="A partner's own layout: the national converter's *.config.json.",
+            help=(
+                "A partner's own layout: a mapping in our format (docs/mapping.md, "
+                "YAML or JSON) or the national converter's *.config.json."
+            ),
         )
         parser.add_argument(
             "--close-missing",
@@ -56,7 +59,7 @@ class Command(BaseCommand):
                 "--format reads standard files; --mapping reads its own."
             )
         try:
-            layout = ConverterMapping.read(kw["mapping"]) if kw.get("mapping") else None
+            layout = read_mapping(kw["mapping"]) if kw.get("mapping") else None
         except MappingError as error:
             raise CommandError(f"Mapping refused, nothing changed: {error}") from error
         try:
