@@ -2,6 +2,8 @@
 and its French messages, each transform, the engine's options, and the shipped
 mappings (mappings/) giving what the converter's configs give."""
 
+import csv
+import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -372,9 +374,6 @@ def test_each_config_translated_into_our_format_reads_every_record_the_same():
         if path.suffix == ".json":
             records = config.records(json.loads(text))
         else:
-            import csv
-            import io
-
             records = list(csv.DictReader(io.StringIO(text), delimiter=";"))
         assert records, path
         for record in records:
@@ -446,3 +445,33 @@ def test_convert_mapping_writes_a_config_in_our_format(tmp_path, db):
             "horaires": {"jours": {"Mo": "lundi"}},
         },
     }
+
+
+@needs_shared_data
+@pytest.mark.django_db
+def test_the_bretagne_fablabs_and_tiers_lieux_import_with_the_shipped_mapping():
+    path = SHARED_DATA / "fablabs_tierslieux_bretagne_maplabbzh.csv"
+    with path.open(encoding="utf-8") as rows:
+        expected = Counter(
+            "fablab" if "fab" in r["structure"] or "aker" in r["structure"] else "tl"
+            for r in csv.DictReader(rows)
+            if r["adresse"].strip()
+        )
+    mapping = read_mapping(SHIPPED / "fablabs-bretagne.yaml")
+    report = import_places(str(path), source_name="maplab-bzh", mapping=mapping)
+    assert report.created == expected.total() and report.rejected == 5
+    assert {
+        i.reason for r in report.rows if r.status == "rejected" for i in r.issues
+    } == {"adresse manquante"}
+    places = Place.objects.filter(source="maplab-bzh")
+    assert places.filter(kinds__code="fablab").count() == expected["fablab"]
+    assert places.filter(kinds__code="tiers-lieu").count() == expected["tl"]
+    assert not places.filter(kinds__code="epn").exists()
+    lorient = places.get(name="N°4 FabLab")
+    assert (lorient.address, lorient.address_extra) == (
+        "15, rue Galilée",
+        "Espace Créa — Parc Technologique de Soye",
+    )
+    assert lorient.structure_types.get().value == "FABLAB"
+    again = import_places(str(path), source_name="maplab-bzh", mapping=mapping)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, expected.total())
