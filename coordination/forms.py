@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from places import hours
 from places.exchange.values import e164_number
+from places.french_hours import read_hours
 from places.models import Kind, Term, Vocabulary
 from places.widgets import OpeningHoursWidget
 
@@ -163,7 +164,7 @@ class ProposalForm(CitizensForm, forms.Form):
             return text
         except hours.INVALID:
             pass
-        read = hours.from_french(text)
+        read = read_hours(text)
         if read is None:
             raise forms.ValidationError(
                 _(

@@ -36,14 +36,12 @@ def territories_of(user) -> list[Territory]:
     return user._scope_territories
 
 
-def commune_condition(user, path: str = "") -> Q | None:
-    """Condition on a commune (reached through `path`, e.g. "commune__") for it to
-    lie in the user's scope; None for national administrators (no condition)."""
-    if is_national(user):
-        return None
+def territories_condition(territories, path: str = "") -> Q:
+    """Condition on a commune (reached through `path`) for it to lie in one of
+    `territories` (régions, départements, EPCI)."""
     condition = NOTHING
     by_level: dict[str, list] = {}
-    for territory in territories_of(user):
+    for territory in territories:
         by_level.setdefault(territory.level, []).append(territory)
     if regions := by_level.get(Territory.Level.REGION):
         codes = [t.code for t in regions]
@@ -56,6 +54,30 @@ def commune_condition(user, path: str = "") -> Q | None:
         condition |= Q(**{f"{path}epci__in": epcis})
         condition |= Q(**{f"{path}parent__epci__in": epcis})
     return condition
+
+
+def commune_condition(user, path: str = "") -> Q | None:
+    """Condition on a commune (reached through `path`, e.g. "commune__") for it to
+    lie in the user's scope; None for national administrators (no condition)."""
+    if is_national(user):
+        return None
+    return territories_condition(territories_of(user), path)
+
+
+def communes_of_territory(territory: Territory):
+    """The communes (and arrondissements) of a région, département or EPCI."""
+    return Territory.objects.filter(
+        territories_condition([territory]), level__in=["commune", "arrondissement"]
+    )
+
+
+def territory_in_scope(user, territory: Territory) -> bool:
+    """Whether every commune of `territory` lies in the user's scope."""
+    condition = commune_condition(user)
+    if condition is None:
+        return True
+    communes = communes_of_territory(territory)
+    return communes.exists() and not communes.exclude(condition).exists()
 
 
 def scoped(queryset, user, path: str):

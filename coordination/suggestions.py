@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from places import hours
 from places.exchange.values import e164_number
+from places.french_hours import read_hours
 from places.models import Place
 
 from .models import Suggestion
@@ -82,7 +82,7 @@ def readable(field: str, value: str) -> str:
     9h-12h") read into OSM hours when possible."""
     value = value.strip()
     if field == Field.OPENING_HOURS:
-        return hours.from_french(value) or value
+        return read_hours(value) or value
     return value
 
 

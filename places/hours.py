@@ -161,59 +161,6 @@ def status_now(value: str, lon: float | None, lat: float | None) -> Status | Non
 
 
 DAY_CODES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
-FRENCH_DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
-DAY_WORDS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-FRENCH_TOKEN = re.compile(
-    # A day, its name (maybe plural) or its abbreviation ("lun." or "lun 9h"; not
-    # "mars" nor "la mer").
-    rf"\b(?P<day>(?:{DAY_WORDS})s?|(?:lun|mar|mer|jeu|ven|sam|dim)"
-    r"(?=\.|\s*(?:\d|-|–|,|et\b|au\b|à\b)))\b\.?"
-    # A time range: "9h-12h", "9h30 à 12h", "09:00-12:00" (minutes right after the
-    # "h": "12h 14h" is two hours, not 12:14).
-    r"|(?P<time>(?P<h1>\d{1,2})\s*(?:h|:)(?P<m1>\d{2})?\s*(?:-|–|à|a)\s*"
-    r"(?P<h2>\d{1,2})(?:\s*(?:h|:)(?P<m2>\d{2})?)?)"
-    r"|(?P<through>\bau\b|-|–|\bà\b)"
-)
-# What may stand around days and times in hours written in words; anything else
-# ("sauf", "matin", "semaines paires") and the text is not read.
-FILLERS = re.compile(r"\b(?:du|de|des|le|les|la|et|à|a|au|aux|h)\b|[\s,;:.()/–-]+")
-
-
-def from_french(text: str) -> str | None:
-    """OSM hours from what people write: "lundi 9h-12h", "du lundi au vendredi de
-    9h à 12h et de 14h à 17h", "mardi et jeudi 14h-18h ; samedi 10h-12h". None when
-    it cannot be read with confidence (the coordinator writes it then)."""
-    text = text.lower()
-    if FILLERS.sub("", FRENCH_TOKEN.sub("", text)):
-        return None  # words we do not understand: not a guess
-    rules: list[tuple[list[int], list[str]]] = []
-    days: list[int] = []
-    times: list[str] = []
-    through = False
-    for token in FRENCH_TOKEN.finditer(text):
-        if token["day"]:
-            if times:
-                rules.append((days, times))
-                days, times = [], []
-            day = FRENCH_DAYS.index(token["day"][:3])
-            if through and days and day > days[-1]:
-                days += range(days[-1] + 1, day + 1)
-            else:
-                days.append(day)
-            through = False
-        elif token["time"]:
-            h1, h2 = int(token["h1"]), int(token["h2"])
-            if not days or h1 > 24 or h2 > 24:
-                return None
-            times.append(f"{h1:02}:{token['m1'] or '00'}-{h2:02}:{token['m2'] or '00'}")
-        else:
-            through = bool(days) and not times
-    if times:
-        rules.append((days, times))
-    if not rules:
-        return None
-    value = "; ".join(f"{day_ranges(d)} {','.join(t)}" for d, t in rules)
-    return value if is_valid(value) else None
 
 
 def day_ranges(days: list[int]) -> str:

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from places import hours
+from places.french_hours import read_hours
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
@@ -141,7 +142,15 @@ def test_a_listing_of_places_that_never_close_says_open_on_each_card(client, db)
     ],
 )  # fmt: skip
 def test_hours_as_people_write_them_read_into_osm_hours(text, osm):
-    assert hours.from_french(text) == osm
+    assert read_hours(text) == osm
+
+
+def test_two_rules_for_the_same_days_keep_both_ranges():
+    # A second OSM rule for the same days replaces the first: the mornings were
+    # lost when each line became its own rule.
+    assert read_hours("Lundi-Vendredi 08:30-12:30 / Lundi-Vendredi 13:30-17:00") == (
+        "Mo-Fr 08:30-12:30,13:30-17:00"
+    )
 
 
 def test_hours_that_do_not_read_are_told_in_french_words():

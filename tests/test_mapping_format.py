@@ -25,7 +25,7 @@ from places.exchange.mapping import (
 from places.exchange.mapping import transforms as t
 from places.exchange.mapping.schema import SCHEMA
 from places.exchange.reader import FileRefused
-from places.exchange.rows import NO_SERVICE
+from places.exchange.rows import KEPT_AS_WRITTEN, NO_SERVICE, READ_FROM_TEXT
 from places.models import Place
 
 from .conftest import SHARED_DATA, needs_shared_data
@@ -475,3 +475,39 @@ def test_the_bretagne_fablabs_and_tiers_lieux_import_with_the_shipped_mapping():
     assert lorient.structure_types.get().value == "FABLAB"
     again = import_places(str(path), source_name="maplab-bzh", mapping=mapping)
     assert (again.created, again.updated, again.unchanged) == (0, 0, expected.total())
+
+
+def test_french_hours_are_read_when_sure_and_kept_with_the_reason_when_not(
+    tmp_path, db
+):
+    fields = {
+        "id": {"colonne": "id"},
+        "nom": {"colonne": "nom"},
+        "adresse": {"colonne": "adresse"},
+        "code_postal": {"colonne": "cp"},
+        "commune": {"colonne": "ville"},
+        "horaires": {"colonne": "horaires"},
+    }
+    data = tmp_path / "h.csv"
+    data.write_text(
+        "id;nom;adresse;cp;ville;horaires\n"
+        "1;Lu;1 rue A;35000;Rennes;du lundi au vendredi de 9h à 12h et de 14h à 17h\n"
+        "2;Ma;2 rue A;35000;Rennes;le mardi matin\n"
+        "3;Me;3 rue A;35000;Rennes;We 10:00-12:00\n"
+    )
+    mapping = parse_mapping(ours(fields))
+    report = import_places(str(data), source_name="h", mapping=mapping)
+    places = {p.source_id: p for p in Place.objects.filter(source="h")}
+    assert places["1"].opening_hours == "Mo-Fr 09:00-12:00,14:00-17:00"
+    assert places["1"].opening_hours_valid
+    assert places["2"].opening_hours == "le mardi matin"
+    assert not places["2"].opening_hours_valid
+    assert places["3"].opening_hours == "We 10:00-12:00"
+    said = {
+        r.id: [i.reason for i in r.issues if i.field == "horaires"] for r in report.rows
+    }
+    assert said["1"] == [f"{READ_FROM_TEXT} Mo-Fr 09:00-12:00,14:00-17:00"]
+    assert said["2"][0].startswith(KEPT_AS_WRITTEN + " (")
+    assert "3" not in said or said["3"] == []
+    again = import_places(str(data), source_name="h", mapping=mapping)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from .. import hours, quality
+from ..french_hours import reading
 from .records import Issue, Record, Rejected
 from .references import Commune, References
 from .standard import (
@@ -22,6 +23,8 @@ from .standard import (
 )
 from .values import clip, emails, itinerance, parse_number, phone, pivot, urls
 
+KEPT_AS_WRITTEN = "horaires illisibles, gardés tels quels"
+READ_FROM_TEXT = "horaires lus du texte :"
 # What a row none of whose services is recognised is flagged with.
 NO_SERVICE = "aucun service reconnu : lieu gardé, à compléter"
 
@@ -89,20 +92,7 @@ class RowReader:
         )
         relations, unmapped = self.vocabularies(cells, issues)
         itinerant, fixed = itinerance(get("itinerance"), unmapped, issues)
-        opening_hours = get("horaires")
-        hours_valid = True
-        if opening_hours:
-            try:
-                hours.parse(opening_hours)
-            except hours.INVALID:
-                hours_valid = False
-                issues.append(
-                    Issue(
-                        "horaires",
-                        opening_hours,
-                        "horaires illisibles, gardés tels quels",
-                    )
-                )
+        opening_hours, hours_valid = self.hours(get("horaires"), issues)
         fields = {
             "name": clip("nom", name, 250, issues),
             "pivot": pivot(get("pivot"), issues),
@@ -249,6 +239,26 @@ class RowReader:
     def v1_target(self, column: str, value: str) -> tuple[str, int]:
         vocabulary, place_field = VOCABULARY_COLUMNS[column]
         return place_field, self.refs.terms[(vocabulary, value_key(value))]
+
+    def hours(self, text: str, issues) -> tuple[str, bool]:
+        """OSM hours as given; or read from French ("du lundi au vendredi de 9h à
+        12h"), saying so; or, when that is not sure, the text as written, flagged
+        with the reason (places/french_hours.py)."""
+        if not text:
+            return text, True
+        try:
+            hours.parse(text)
+            return text, True
+        except hours.INVALID:
+            pass
+        read = reading(text)
+        if read.osm:
+            issues.append(Issue("horaires", text[:200], f"{READ_FROM_TEXT} {read.osm}"))
+            return read.osm, True
+        issues.append(
+            Issue("horaires", text[:200], f"{KEPT_AS_WRITTEN} ({read.reason})")
+        )
+        return text, False
 
     def date(self, raw: str, issues, flags) -> dt.date | None:
         """The row's date of update; None (keep what we have, or today for a new
