@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "api",
     "backups",
+    "partners",
 ]
 # Development only (bench/): benchmarks, seed_places and the bare page. Never in
 # production: installed when DEBUG is on or BENCH is set (`make bench`, the tests).
@@ -221,6 +222,14 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Files coordinators may import from the admin: at most this many megabytes.
 IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "50"))
+# Harvesting partners' URLs (partners/harvest.py): the largest file fetched, how
+# long to wait for the server, and whether private or local addresses may be
+# fetched (no: a URL typed in the admin must not reach our own services).
+HARVEST_MAX_MEGABYTES = int(
+    os.environ.get("HARVEST_MAX_MEGABYTES", str(IMPORT_MAX_MEGABYTES))
+)
+HARVEST_TIMEOUT_SECONDS = int(os.environ.get("HARVEST_TIMEOUT_SECONDS", "60"))
+HARVEST_PRIVATE_HOSTS = os.environ.get("HARVEST_PRIVATE_HOSTS", "0") == "1"
 
 # Citizens' suggestions: at most this many per hour from one address.
 SUGGESTIONS_PER_HOUR = int(os.environ.get("SUGGESTIONS_PER_HOUR", "5"))

@@ -300,22 +300,24 @@ def _from_csv(
     return rows, refused
 
 
-def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str, dict]:
-    """A partner's own layout: each record (JSON: where the mapping says, else a
-    list, or the list under `features`, `data` or `results`; or CSV rows) flattened,
-    then turned into the standard's cells by `mapping` (places/exchange/mapping/),
-    then grouped when it says so. Also: the cells no value table knew, counted, and
-    the lines grouped into each kept one."""
-    from .mapping import MappingError, flatten
+def partner_records(
+    text: str, path: str | None = None, separator: str | None = None
+) -> tuple[list[tuple[int, object]], list[tuple[int, str]], str]:
+    """The records of a partner's file in its own layout, each with its line (CSV)
+    or place in the list (JSON: under `path`, else the list itself or under
+    `features`, `data` or `results`); the CSV rows that could not be read; "json"
+    or "csv"."""
+    from .mapping import MappingError
+    from .mapping.engine import records as json_records
 
     if text.lstrip()[0] in "[{":
         try:
-            data = mapping.records(_load_json(text))
+            data = json_records(_load_json(text), path)
         except MappingError as error:
             raise FileRefused(str(error)) from error
         records, detected, unreadable = list(enumerate(data, start=1)), "json", []
     else:
-        records, unreadable = _from_csv(text, mapping.csv.get("separateur"))
+        records, unreadable = _from_csv(text, separator)
         detected = "csv"
     if not records:
         first = (
@@ -324,6 +326,20 @@ def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str, dict
             else ""
         )
         raise FileRefused(f"Aucun lieu lisible dans le fichier{first}.")
+    return records, unreadable, detected
+
+
+def _mapped(text: str, mapping) -> tuple[list[tuple[int, dict]], list, str, dict]:
+    """A partner's own layout: each record (JSON: where the mapping says, else a
+    list, or the list under `features`, `data` or `results`; or CSV rows) flattened,
+    then turned into the standard's cells by `mapping` (places/exchange/mapping/),
+    then grouped when it says so. Also: the cells no value table knew, counted, and
+    the lines grouped into each kept one."""
+    from .mapping import MappingError, flatten
+
+    records, unreadable, detected = partner_records(
+        text, mapping.document.get("enregistrements"), mapping.csv.get("separateur")
+    )
     unmapped = Counter()
 
     def read(_position: int, record) -> dict[str, str]:

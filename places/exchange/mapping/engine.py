@@ -121,21 +121,30 @@ class Mapping:
 
     def records(self, data) -> list:
         """The records of a JSON document."""
-        path = self.document.get("enregistrements")
-        if path:
-            for key in path.split("."):
-                data = data.get(key) if isinstance(data, dict) else None
-            if not isinstance(data, list):
-                raise MappingError(f"Aucune liste d’enregistrements sous « {path} ».")
-            return data
-        if isinstance(data, dict):
-            data = next((data[k] for k in RECORD_KEYS if data.get(k)), None)
-        if not isinstance(data, list):
-            raise MappingError(
-                "JSON : une liste d’objets, ou sous « data », « results » ou "
-                "« features », est attendue (ou dites où avec « enregistrements »)."
-            )
-        return data
+        return records(data, self.document.get("enregistrements"))
+
+    def used_columns(self) -> set[str]:
+        """The partner's columns the mapping reads."""
+        used: set[str] = set()
+
+        def add(names):
+            used.update([names] if isinstance(names, str) else names)
+
+        def expression(rule: dict):
+            for key in ("colonne", "joindre"):
+                if key in rule:
+                    add(rule[key])
+            add(list(rule.get("jours", {}).values()))
+            if "sinon" in rule:
+                expression(rule["sinon"])
+
+        for column, rule in self.fields.items():
+            if column in VALUE_COLUMNS:
+                for value_rule in rule:
+                    add(value_rule.get("colonnes", []))
+            else:
+                expression(rule)
+        return used - {""}
 
     def scalar(self, expression: dict, flat: dict[str, str]) -> str:
         if "colonne" in expression:
@@ -251,6 +260,25 @@ class Mapping:
                 elif not first.get(column):
                     first[column] = value
         return out, merged
+
+
+def records(data, path: str | None = None) -> list:
+    """The records of a JSON document: under `path` (dotted), else the document
+    itself or the list under `features`, `data` or `results`."""
+    if path:
+        for key in path.split("."):
+            data = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(data, list):
+            raise MappingError(f"Aucune liste d’enregistrements sous « {path} ».")
+        return data
+    if isinstance(data, dict):
+        data = next((data[k] for k in RECORD_KEYS if data.get(k)), None)
+    if not isinstance(data, list):
+        raise MappingError(
+            "JSON : une liste d’objets, ou sous « data », « results » ou "
+            "« features », est attendue (ou dites où avec « enregistrements »)."
+        )
+    return data
 
 
 def _tables_in(expression: dict) -> None:
