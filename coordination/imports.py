@@ -31,6 +31,27 @@ class ImportForm(forms.Form):
         max_length=100,
         help_text=_("Par exemple le nom du réseau ; sinon, la colonne « source »."),
     )
+    partner = forms.ModelChoiceField(
+        label=_("Partenaire"),
+        queryset=None,
+        required=False,
+        help_text=_(
+            "Pour un fichier dans la présentation d’un partenaire (pas au standard) : "
+            "il est lu avec la dernière version de sa correspondance."
+        ),
+    )
+
+    def __init__(self, *args, partners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+
+    def clean_partner(self):
+        partner = self.cleaned_data["partner"]
+        if partner is not None and partner.current_version() is None:
+            raise forms.ValidationError(
+                _("Ce partenaire n’a pas encore de correspondance enregistrée.")
+            )
+        return partner
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -74,26 +95,35 @@ class AdminImportMixin:
 class ImportView(AdminImportMixin, View):
     """The form, and the user's recent imports."""
 
+    def partners(self, request):
+        """The partners the user may import for (those the partners' admin shows)."""
+        from partners.models import Partner
+
+        return self.model_admin.admin_site._registry[Partner].get_queryset(request)
+
     def get(self, request, form=None):
         forget_old_jobs()
         return self.render(
             request,
             "admin/places/place/import.html",
-            form=form or ImportForm(),
+            form=form or ImportForm(partners=self.partners(request)),
             jobs=ImportJob.objects.filter(user=request.user).defer("content")[:10],
         )
 
     def post(self, request):
-        form = ImportForm(request.POST, request.FILES)
+        form = ImportForm(request.POST, request.FILES, partners=self.partners(request))
         if not form.is_valid():
             return self.get(request, form)
         upload = form.cleaned_data["file"]
+        partner = form.cleaned_data["partner"]
         forget_old_jobs()
         job = ImportJob.objects.create(
             user=request.user,
             file_name=upload.name[:255],
             content=b"".join(upload.chunks()),
-            source=form.cleaned_data["source"],
+            source=partner.code if partner else form.cleaned_data["source"],
+            partner=partner,
+            mapping=partner.current_version().document if partner else None,
         )
         check_import.enqueue(job.pk)
         return redirect("admin:places_place_import_job", pk=job.pk)

@@ -171,6 +171,17 @@ class ImportJob(models.Model):
     file_name = models.CharField(_("fichier"), max_length=255)
     content = models.BinaryField(_("contenu du fichier"), blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
+    # A partner's file in its own layout: the partner (its territory bounds the
+    # import too) and the mapping it is read through, as it was when sent.
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partenaire"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    mapping = models.JSONField(_("correspondance"), null=True, blank=True)
     state = models.CharField(
         _("état"), max_length=10, choices=State, default=State.CHECKING
     )

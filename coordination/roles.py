@@ -17,6 +17,9 @@ GROUP_PERMISSIONS = [
     ("places", "place", ["view", "add", "change", "delete"]),
     ("places", "territory", ["view"]),
     ("coordination", "suggestion", ["view", "change"]),
+    ("partners", "partner", ["view", "add", "change"]),
+    ("partners", "mappingversion", ["view"]),
+    ("partners", "harvestrun", ["view"]),
 ]
 NOTHING = Q(pk__in=[])
 

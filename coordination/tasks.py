@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from partners.models import Partner
+from partners.profile import columns_changed, profile
 from places.exchange.importer import import_places
+from places.exchange.mapping import Mapping, MappingError
 from places.exchange.reader import FileRefused
 from places.models import Territory
 
 from .models import ImportJob
-from .roles import scoped
+from .roles import communes_of_territory, scoped
 
 log = logging.getLogger(__name__)
 State = ImportJob.State
@@ -39,6 +42,13 @@ def communes_of(user) -> set[int] | None:
     return set(narrowed.values_list("pk", flat=True))
 
 
+def partner_communes(partner, communes: set[int] | None) -> set[int]:
+    """The communes an import of a partner's file may write: its territory's, and
+    among them the coordinator's (`communes`, None for all)."""
+    own = set(communes_of_territory(partner.territory).values_list("pk", flat=True))
+    return own if communes is None else own & communes
+
+
 @task()
 def check_import(job_id: int) -> None:
     run(job_id, dry_run=True)
@@ -50,7 +60,7 @@ def apply_import(job_id: int) -> None:
 
 
 def run(job_id: int, dry_run: bool) -> None:
-    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    job = ImportJob.objects.select_related("user", "partner__territory").get(pk=job_id)
     if job.state != (State.CHECKING if dry_run else State.IMPORTING):
         return  # cancelled meanwhile, or already done
 
@@ -60,22 +70,33 @@ def run(job_id: int, dry_run: bool) -> None:
         )
 
     try:
+        # The coordinator's scope when the work is done, not when it was asked.
+        communes = communes_of(job.user)
+        mapping = Mapping.checked(job.mapping) if job.mapping else None
+        if job.partner is not None:
+            communes = partner_communes(job.partner, communes)
+        content = bytes(job.content)
         report = import_places(
             job.file_name,
-            content=bytes(job.content),
+            content=content,
             source_name=job.source or None,
             dry_run=dry_run,
-            # The coordinator's scope when the work is done, not when it was asked.
-            communes=communes_of(job.user),
+            communes=communes,
             user=job.user,
             on_progress=progress,
-        )
+            mapping=mapping,
+        ).as_dict()
+        if job.partner is not None:
+            columns = profile(content, mapping).names
+            report["columns_changed"] = columns_changed(job.partner.columns, columns)
+            if not dry_run:
+                Partner.objects.filter(pk=job.partner.pk).update(columns=columns)
         if dry_run:
-            job.check_report = report.as_dict()
+            job.check_report = report
         else:
-            job.report = report.as_dict()
+            job.report = report
         finish(job, State.CHECKED if dry_run else State.DONE)
-    except FileRefused as refusal:
+    except (FileRefused, MappingError) as refusal:
         finish(job, State.REFUSED, message=str(refusal))
     except Exception:
         log.exception("Import job %s failed", job.pk)

@@ -23,7 +23,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coordination.roles import communes_of_territory
+from coordination.tasks import partner_communes
 from places.exchange.importer import import_places
 from places.exchange.mapping import MappingError
 from places.exchange.reader import FileRefused
@@ -158,9 +158,7 @@ def harvest(partner: Partner, force: bool = False) -> HarvestRun:
             content=got.content,
             source_name=partner.code,
             mapping=mapping,
-            communes=set(
-                communes_of_territory(partner.territory).values_list("pk", flat=True)
-            ),
+            communes=partner_communes(partner, None),
             close_missing=partner.close_missing,
         )
         run.report = report.as_dict()

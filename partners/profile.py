@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from places.exchange.mapping import Mapping, MappingError, flatten
+from places.exchange.mapping.transforms import plain
 from places.exchange.reader import decode, partner_records
 
 SAMPLES = 5  # most frequent values shown per column
@@ -76,3 +77,40 @@ def columns_changed(before: list[str], now: list[str]) -> dict[str, list[str]]:
     added = [c for c in now if c not in before]
     removed = [c for c in before if c not in now]
     return {"added": added, "removed": removed} if added or removed else {}
+
+
+# Column names partners commonly use for each column of the standard (compared
+# without case, accents nor punctuation), to start a new mapping.
+USUAL_NAMES = {
+    "id": ["id", "identifiant", "ref", "reference", "code", "objectid"],
+    "nom": ["nom", "name", "nomdelastructure", "nomstructure", "libelle", "titre"],
+    "adresse": ["adresse", "address", "adr", "voie", "rue", "adressepostale"],
+    "code_postal": ["codepostal", "cp", "postcode", "zipcode", "zip"],
+    "commune": ["commune", "ville", "city", "localite", "town"],
+    "latitude": ["latitude", "lat"],
+    "longitude": ["longitude", "lon", "lng", "long"],
+    "telephone": ["telephone", "tel", "phone", "numerodetelephone"],
+    "courriels": ["courriel", "courriels", "email", "mail", "adressemail"],
+    "site_web": ["siteweb", "site", "web", "url", "siteinternet"],
+    "horaires": ["horaires", "horaire", "hours", "openinghours", "horairesdouverture"],
+    "date_maj": ["datemaj", "miseajour", "datedemiseajour", "updated", "lastupdate"],
+    "presentation_resume": ["description", "presentation", "resume"],
+}
+
+
+def suggested(found: Profile) -> dict:
+    """A first mapping for a file: each standard column whose usual name a column
+    of the file has (its last dotted part), to be checked and completed."""
+    by_name: dict[str, str] = {}
+    for column in found.columns:
+        key = "".join(
+            ch for ch in plain(column.name.rsplit(".", 1)[-1]) if ch.isalnum()
+        )
+        by_name.setdefault(key, column.name)
+    fields = {}
+    for standard, names in USUAL_NAMES.items():
+        for name in names:
+            if name in by_name:
+                fields[standard] = {"colonne": by_name[name]}
+                break
+    return {"version": 1, "champs": fields or {"nom": {"colonne": "?"}}}

@@ -229,6 +229,15 @@ class CacheClock:
 
 
 @pytest.fixture
+def tasks_run_at_once(settings):
+    """The task worker's work done as soon as it is asked (the framework's own
+    backend for that); test_admin_import's test_the_worker… runs the real worker."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
+
+
+@pytest.fixture
 def cache_clock(monkeypatch):
     from places import caching
 

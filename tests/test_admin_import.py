@@ -26,15 +26,6 @@ CSV = "\n".join(
 
 
 @pytest.fixture
-def tasks_run_at_once(settings):
-    """The task worker's work done as soon as it is asked (the framework's own
-    backend for that); test_the_worker… runs the real worker."""
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
-    }
-
-
-@pytest.fixture
 def bretagne():
     return coordinator_client("bretagne", ("region", "53"))
 

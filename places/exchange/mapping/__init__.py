@@ -18,6 +18,7 @@ __all__ = [
     "MappingError",
     "as_text",
     "derived_id",
+    "dumped",
     "flatten",
     "parse_mapping",
     "postcode_in",
@@ -55,8 +56,13 @@ def read_mapping(path: str | Path) -> Mapping:
 
 def as_text(mapping: Mapping) -> str:
     """A mapping written in our format (YAML), e.g. a converter config translated."""
+    return dumped(mapping.document)
+
+
+def dumped(document: dict) -> str:
+    """A mapping document in YAML, as people read it (keys in their order)."""
     return yaml.safe_dump(
-        mapping.document,
+        document,
         allow_unicode=True,
         sort_keys=False,
         width=88,
