@@ -1,5 +1,5 @@
 """Partners' own layouts read through the national converter's configs (issue 16,
-first part: places/exchange/mapping.py)."""
+translated into our format by places/exchange/mapping/converter.py)."""
 
 import json
 

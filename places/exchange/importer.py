@@ -100,7 +100,7 @@ def import_places(
     read at all. With `communes` (a coordinator's scope), a row whose commune is not
     one of them is rejected. `user` (the admin's) is recorded in the places'
     history. `on_progress(rows read, rows)` is called as rows are read. With
-    `mapping` (places/exchange/mapping.py), the file is a partner's own layout."""
+    `mapping` (places/exchange/mapping/), the file is a partner's own layout."""
     if close_missing and not source_name:
         # Without one named source, "missing" would reach into other partners' places.
         raise ValueError("--close-missing needs --source.")

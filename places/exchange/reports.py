@@ -44,11 +44,12 @@ class ImportReport:
         return asdict(self)
 
     def summary(self) -> str:
+        grouped = f"{self.grouped} rows grouped into others, " if self.grouped else ""
         return (
             f"{self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, "
             f"{self.rejected} rejected, {self.closed} closed ({self.flagged} flagged, "
-            f"{len(self.duplicates)} possible duplicates) — {self.rows_read} rows "
-            f"in {self.seconds:.1f} s (then {self.openings_seconds:.1f} s of "
+            f"{grouped}{len(self.duplicates)} possible duplicates) — {self.rows_read} "
+            f"rows in {self.seconds:.1f} s (then {self.openings_seconds:.1f} s of "
             "statistics and opening periods)"
         )

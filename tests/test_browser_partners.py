@@ -1,0 +1,97 @@
+"""A coordinator of Bretagne, in Chromium, reads the Bretagne fablabs' file (not in
+the standard) through a mapping written in the partner's workbench: file sent,
+columns profiled, mapping checked and previewed, a dry run, an unknown value
+added to a table in one click, a version saved, the import checked, confirmed."""
+
+import pytest
+import yaml
+from django.conf import settings
+from playwright.sync_api import expect
+
+from partners.models import Partner
+from places.models import Place, Territory
+from places.signals import places_changed
+from places.territories import load_territories
+
+from .browsing import coordinator, log_in, needs_chromium
+from .conftest import SHARED_DATA, needs_shared_data
+
+pytestmark = [*needs_chromium, needs_shared_data]
+FILE = SHARED_DATA / "fablabs_tierslieux_bretagne_maplabbzh.csv"
+
+
+@pytest.fixture
+def coverage_left_to_its_worker():
+    """With tasks run at once, the import would also recompute the coverage of all
+    France's communes (25 s) in the request: not what this test is about."""
+    from coverage.tasks import refresh_later
+
+    places_changed.disconnect(dispatch_uid="coverage")
+    yield
+    places_changed.connect(refresh_later, dispatch_uid="coverage")
+
+
+@pytest.fixture
+def bretagne_partner(committed_rennes, tasks_run_at_once, coverage_left_to_its_worker):
+    # This test commits: the communes of Bretagne are there only if loaded again.
+    if Territory.objects.filter(level="commune", region_code="53").count() < 1000:
+        load_territories(settings.TERRITORIES_DATA_DIR)
+    region = Territory.objects.get(level="region", code="53")
+    coordinator("coordination-bretagne", region)
+    return Partner.objects.create(
+        name="MakerTour Bretagne", code="maplab-bzh", territory=region
+    )
+
+
+def test_a_coordinator_maps_and_imports_a_partner_file(
+    live_server, page, bretagne_partner
+):
+    log_in(page, live_server, "coordination-bretagne")
+    page.goto(f"{live_server.url}/admin/partners/partner/{bretagne_partner.pk}/change/")
+    page.get_by_role("link", name="Correspondance et import").click()
+
+    page.get_by_label("Fichier du partenaire").set_input_files(str(FILE))
+    page.get_by_role("button", name="Envoyer ce fichier").click()
+    profile = page.locator("#profile")
+    expect(profile).to_contain_text("121 enregistrements")
+    expect(profile.locator("tr", has_text="structure")).to_contain_text("fablab (32)")
+
+    # The first mapping the workbench wrote from the columns' names, completed.
+    editor = page.get_by_label("Correspondance", exact=True)
+    draft = yaml.safe_load(editor.input_value())
+    assert draft["champs"]["nom"] == {"colonne": "name"}
+    draft["champs"]["typologie"] = [
+        {"colonnes": ["structure"], "table": {"fablab": "FABLAB"}}
+    ]
+    editor.fill(yaml.safe_dump(draft, allow_unicode=True))
+    page.get_by_role("button", name="Vérifier et aperçu").click()
+    expect(page.locator("#mapping-valid")).to_be_visible()
+    expect(page.locator("#preview tbody tr")).to_have_count(50)
+    expect(page.locator("#preview")).to_contain_text("MakerSpace56")
+
+    page.get_by_role("button", name="Essai sans enregistrer").click()
+    expect(page.locator(".import-summary")).to_contain_text("105 lieux créés")
+    cantine = page.locator("#unmapped tr", has_text="cantine")
+    expect(cantine).to_contain_text("22")
+    cantine.get_by_label("Valeur du standard pour « cantine »").select_option(
+        "TIERS_LIEUX"
+    )
+    cantine.get_by_role("button", name="Ajouter").click()
+    expect(page.locator("#unmapped tr", has_text="tierslieu")).to_be_visible()
+    expect(page.locator("#unmapped tr", has_text="cantine")).to_have_count(0)
+    expect(page.get_by_label("Correspondance", exact=True)).to_contain_text(
+        "cantine: TIERS_LIEUX"
+    )
+
+    page.get_by_label("Note de version").fill("première version")
+    page.get_by_role("button", name="Enregistrer une version").click()
+    expect(page.locator(".messagelist")).to_contain_text("Version enregistrée")
+    page.get_by_role("button", name="Vérifier puis importer").click()
+    expect(page.locator(".import-summary")).to_contain_text("105 lieux créés")
+    page.get_by_role("button", name="Confirmer l’import").click()
+    expect(page.get_by_role("heading", name="Import terminé")).to_be_visible()
+
+    places = Place.objects.filter(source="maplab-bzh")
+    assert places.count() == 105
+    assert places.filter(structure_types__value="TIERS_LIEUX").count() == 20
+    assert bretagne_partner.versions.get().note == "première version"
