@@ -85,6 +85,8 @@ def run(job_id: int, dry_run: bool) -> None:
             user=job.user,
             on_progress=progress,
             mapping=mapping,
+            # A partner's own places missing from its file, in the scope only.
+            close_missing=bool(job.partner and job.partner.close_missing),
         ).as_dict()
         if job.partner is not None:
             columns = profile(content, mapping).names

@@ -2,18 +2,26 @@
 those whose territory lies within theirs; the workbench (workbench.py) writes a
 partner's mapping on a file of theirs, and "harvest now" fetches its URL."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from coordination.roles import OUT_OF_SCOPE, is_national, territory_in_scope
+from places.models import Place, Source
 
 from .models import HarvestRun, MappingVersion, Partner
 from .tasks import harvest_partner
 from .workbench import WorkbenchView
+
+TERRITORY_OUT_OF_SCOPE = _("Ce territoire n’est pas dans le vôtre.")
+RUNS_DAYS = 90  # harvests shown on a partner's page
 
 
 class PartnerForm(forms.ModelForm):
@@ -27,7 +35,7 @@ class PartnerForm(forms.ModelForm):
     def clean_territory(self):
         territory = self.cleaned_data["territory"]
         if not territory_in_scope(self.user, territory):
-            raise ValidationError(OUT_OF_SCOPE)
+            raise ValidationError(TERRITORY_OUT_OF_SCOPE)
         return territory
 
     def clean_code(self):
@@ -36,6 +44,15 @@ class PartnerForm(forms.ModelForm):
             # Its places carry the code: a new one would orphan them.
             raise ValidationError(
                 _("Le code d’une source ne change plus une fois créé.")
+            )
+        taken = Source.objects.filter(code=code).exists() or (
+            Place.objects.filter(source=code).exists()
+        )
+        if not self.instance.pk and taken and not is_national(self.user):
+            # Another producer's places (and its name for the public) are not a
+            # coordinator's to take over; a national administrator may link them.
+            raise ValidationError(
+                _("Ce code est déjà la source d’autres lieux : choisissez-en un autre.")
             )
         return code
 
@@ -59,6 +76,15 @@ class RunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
+    verbose_name_plural = format_lazy(
+        _("moissons des {days} derniers jours"), days=RUNS_DAYS
+    )
+
+    def get_queryset(self, request):
+        since = timezone.now() - dt.timedelta(days=RUNS_DAYS)
+        return (
+            super().get_queryset(request).defer("report").filter(started_at__gte=since)
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -75,7 +101,13 @@ class PartnerAdmin(admin.ModelAdmin):
     change_form_template = "admin/partners/partner/change_form.html"
 
     def get_queryset(self, request):
-        partners = super().get_queryset(request).select_related("territory")
+        # Not the workbench's file nor draft: a list needs neither.
+        partners = (
+            super()
+            .get_queryset(request)
+            .select_related("territory")
+            .defer("sample", "draft")
+        )
         if is_national(request.user):
             return partners
         if not hasattr(request, "_partners_in_scope"):
@@ -105,10 +137,11 @@ class PartnerAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("dernière moisson"))
     def last_run(self, partner: Partner) -> str:
-        run = partner.runs.first()
-        return (
-            f"{run.started_at:%d/%m/%Y} : {run.get_outcome_display()}" if run else "—"
-        )
+        run = partner.runs.defer("report").first()
+        if run is None:
+            return "—"
+        day = timezone.localtime(run.started_at)
+        return f"{day:%d/%m/%Y} : {run.get_outcome_display()}"
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -4,6 +4,7 @@ versions of their mapping, and each harvest of their file's URL."""
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,7 @@ class Partner(models.Model):
         _("adresse du fichier"),
         max_length=1000,
         blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("Moissonnée selon la fréquence choisie (http ou https)."),
     )
     schedule = models.CharField(
@@ -86,6 +88,7 @@ class Partner(models.Model):
     etag = models.CharField(max_length=500, blank=True, editable=False)
     last_modified = models.CharField(max_length=100, blank=True, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    harvested_version = models.PositiveIntegerField(null=True, editable=False)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
 
     class Meta:
@@ -98,10 +101,12 @@ class Partner(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        # Citizens read the producer's name and site on its places' pages.
-        Source.objects.update_or_create(
-            code=self.code, defaults={"name": self.name, "website": self.website}
-        )
+        fields = kwargs.get("update_fields")
+        if fields is None or {"name", "website"} & set(fields):
+            # Citizens read the producer's name and site on its places' pages.
+            Source.objects.update_or_create(
+                code=self.code, defaults={"name": self.name, "website": self.website}
+            )
 
     def current_version(self) -> "MappingVersion | None":
         return self.versions.order_by("-number").first()
@@ -116,6 +121,8 @@ class MappingVersion(models.Model):
     )
     number = models.PositiveIntegerField(_("version"))
     document = models.JSONField(_("correspondance"))
+    # As written (YAML, with its comments), to edit the next version from.
+    text = models.TextField(_("texte"), blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -5,12 +5,15 @@ click adds one) → a saved version → the import, checked then confirmed as an
 admin import (coordination/imports.py), in the partner's and the coordinator's
 territory."""
 
-import yaml
+import copy
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from coordination.models import ImportJob
@@ -19,6 +22,7 @@ from places.exchange.importer import import_places
 from places.exchange.mapping import MappingError, dumped, parse_mapping
 from places.exchange.mapping.schema import VALUE_COLUMNS
 from places.exchange.reader import FileRefused, read_table
+from places.exchange.references import known_values
 from places.exchange.standard import COLUMNS, VOCABULARY_COLUMNS
 from places.models import Kind, Term
 
@@ -26,15 +30,19 @@ from .harvest import HarvestRefused, download
 from .models import MappingVersion, Partner
 from .profile import columns_changed, profile, suggested
 
+ACTIONS = {"upload", "fetch", "check", "dry_run", "add_value", "save", "import"}
 PREVIEW_ROWS = 50
 # A dry run here is done while the coordinator waits: on a file this large at most
 # (the import itself is checked by the task worker, whatever its size).
 DRY_RUN_MEGABYTES = 5
 SHOWN_ROWS = 200  # rows of a dry run's report shown
+NO_SAMPLE = gettext_lazy(
+    "Envoyez d’abord un fichier d’essai : l’aperçu et l’essai le lisent."
+)
 
 
 class SampleForm(forms.Form):
-    file = forms.FileField(label=_("Fichier du partenaire"))
+    file = forms.FileField(label=gettext_lazy("Fichier du partenaire"))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -65,19 +73,16 @@ def choices_for(column: str) -> list[str]:
     return []
 
 
-def with_value(draft: str, column: str, value: str, target: str) -> str:
-    """The draft with `value` → `target` added to the first value table of
-    `column` (comments of the draft are not kept)."""
-    document = yaml.safe_load(draft)
-    rules = (
-        document.get("champs", {}).get(column) if isinstance(document, dict) else None
-    )
-    tables = [r for r in rules or [] if isinstance(r, dict) and "table" in r]
-    if not tables:
+def with_value(draft: str, column: str, value: str, target: str, rule: int) -> str:
+    """The draft with `value` → `target` added to the table of rule number `rule`
+    of `column` (the one that did not know it; comments of the draft are lost)."""
+    document = copy.deepcopy(parse_mapping(draft).document)
+    rules = document.get("champs", {}).get(column) or []
+    if not (0 < rule <= len(rules) and "table" in rules[rule - 1]):
         raise MappingError(
             _("« %s » n’a pas de règle « table » où ajouter la valeur.") % column
         )
-    table = tables[0]["table"]
+    table = rules[rule - 1]["table"]
     known = table.get(value)
     if known is None:
         table[value] = target
@@ -100,7 +105,7 @@ class WorkbenchView(View):
             return partner.draft
         version = partner.current_version()
         if version:
-            return dumped(version.document)
+            return version.text or dumped(version.document)
         if partner.sample:
             try:
                 return dumped(suggested(profile(bytes(partner.sample))))
@@ -137,11 +142,11 @@ class WorkbenchView(View):
         return render(request, "admin/partners/partner/workbench.html", context)
 
     def post(self, request, pk: int):
-        action = request.POST.get("action", "")
-        handler = getattr(self, f"do_{action}", None)
+        action, _sep, row = request.POST.get("action", "").partition(":")
+        handler = getattr(self, f"do_{action}", None) if action in ACTIONS else None
         if handler is None:
             return self.get(request, pk, error=_("Action inconnue."))
-        return handler(request, pk)
+        return handler(request, pk, row) if row else handler(request, pk)
 
     def save_sample(self, name: str, content: bytes) -> None:
         self.partner.sample, self.partner.sample_name = content, name[:255]
@@ -175,8 +180,10 @@ class WorkbenchView(View):
 
     def do_check(self, request, pk: int):
         draft, mapping, error = self.checked_draft(request)
-        if mapping is None or not self.partner.sample:
+        if mapping is None:
             return self.get(request, pk, draft=draft, error=error)
+        if not self.partner.sample:
+            return self.get(request, pk, draft=draft, valid=True, error=NO_SAMPLE)
         try:
             table = read_table(
                 self.partner.sample_name,
@@ -208,6 +215,8 @@ class WorkbenchView(View):
         partner = self.partner
         if mapping is None:
             return self.get(request, pk, draft=draft, error=error)
+        if not partner.sample:
+            return self.get(request, pk, draft=draft, valid=True, error=NO_SAMPLE)
         if len(partner.sample) > DRY_RUN_MEGABYTES * 2**20:
             return self.get(
                 request,
@@ -231,27 +240,40 @@ class WorkbenchView(View):
             ).as_dict()
         except FileRefused as refusal:
             return self.get(request, pk, draft=draft, error=str(refusal))
+        rows_total = len(report["rows"])
         report["rows"] = report["rows"][:SHOWN_ROWS]
         unmapped = [
-            (column, value, count, choices_for(column))
+            (column, value, count, report["unmapped_rules"][column][value])
             for column, values in report["unmapped"].items()
             if column in VALUE_COLUMNS
             for value, count in values.items()
         ]
+        choices = {row[0]: choices_for(row[0]) for row in unmapped}
         return self.get(
-            request, pk, draft=draft, valid=True, report=report, unmapped=unmapped
+            request,
+            pk,
+            draft=draft,
+            valid=True,
+            report=report,
+            rows_cut=rows_total - len(report["rows"]),
+            unmapped=[(*row, choices[row[0]]) for row in unmapped],
         )
 
-    def do_add_value(self, request, pk: int):
-        column, value = request.POST.get("column", ""), request.POST.get("value", "")
-        target = request.POST.get("target", "")
-        if target not in choices_for(column):
-            return self.get(request, pk, error=_("Valeur du standard inconnue."))
+    def do_add_value(self, request, pk: int, row: str = ""):
+        """One unknown value of the dry run (`row`: its number in the form, sent
+        with its column, value and rule) added to its rule's table, in the draft
+        as it was in the editor."""
+        get = request.POST.get
+        column, value = get(f"column_{row}", ""), get(f"value_{row}", "")
+        target, rule = get(f"target_{row}", ""), get(f"rule_{row}", "")
+        draft, _mapping, _error = self.checked_draft(request)
+        if target not in choices_for(column) or not rule.isdigit():
+            error = _("Choisissez une valeur du standard.")
+            return self.get(request, pk, draft=draft, error=error)
         try:
-            draft = with_value(self.draft(), column, value, target)
-            parse_mapping(draft)
-        except (MappingError, yaml.YAMLError, AttributeError) as error:
-            return self.get(request, pk, error=str(error))
+            draft = with_value(draft, column, value, target, int(rule))
+        except MappingError as error:
+            return self.get(request, pk, draft=draft, error=str(error))
         self.partner.draft = draft
         self.partner.save(update_fields=["draft"])
         return self.do_dry_run(request, pk, draft=draft)
@@ -260,16 +282,26 @@ class WorkbenchView(View):
         draft, mapping, error = self.checked_draft(request)
         if mapping is None:
             return self.get(request, pk, draft=draft, error=error)
-        last = self.partner.current_version()
-        MappingVersion.objects.create(
-            partner=self.partner,
-            number=(last.number + 1) if last else 1,
-            document=mapping.document,
-            note=request.POST.get("note", "")[:300],
-            created_by=request.user,
-        )
-        self.partner.draft = ""
-        self.partner.save(update_fields=["draft"])
+        # Saved in our format, where a value no vocabulary knows is refused (a
+        # converter's config only warns): every import of the version would be.
+        unknown = mapping.unknown_targets(known_values())
+        if unknown:
+            error = _("Valeurs inconnues du standard : %s.") % " ; ".join(unknown)
+            return self.get(request, pk, draft=draft, error=error)
+        with transaction.atomic():
+            # One number per version, whoever saves at the same time.
+            Partner.objects.select_for_update().filter(pk=self.partner.pk).first()
+            last = self.partner.current_version()
+            MappingVersion.objects.create(
+                partner=self.partner,
+                number=(last.number + 1) if last else 1,
+                document=mapping.document,
+                text=draft,
+                note=request.POST.get("note", "")[:300],
+                created_by=request.user,
+            )
+            self.partner.draft = ""
+            self.partner.save(update_fields=["draft"])
         messages.success(request, _("Version enregistrée."))
         return redirect(request.path)
 

@@ -245,3 +245,61 @@ def test_the_command_harvests_the_named_or_the_due_partners(server, capsys):
     PartnerServer.files = {}
     with pytest.raises(CommandError, match="Not harvested: manuel"):
         call_command("harvest", "manuel", force=True)
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1::1", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("::ffff:127.0.0.1", False),
+        ("::127.0.0.1", False),
+        ("64:ff9b::7f00:1", False),
+        ("2002:7f00:1::", False),
+        ("64:ff9b::5db8:d822", True),
+    ],
+)
+def test_addresses_inside_addresses_are_judged_too(address, public):
+    from partners.harvest import public as is_public
+
+    assert is_public(address) is public
+
+
+def test_a_close_missing_harvest_closes_the_partner_s_places_in_its_territory_only(
+    server,
+):
+    from .factories import marseille_place
+
+    partner = partner_at(f"{server}/lieux.csv", close_missing=True)
+    elsewhere = marseille_place(source="ville-rennes", source_id="x")
+    harvest(partner)
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == Place.Status.PUBLISHED
+    # A file of which no row is read closes nothing.
+    PartnerServer.files["/lieux.csv"] = FILE.splitlines()[0].encode() + b"\n3;;;;;\n"
+    partner.refresh_from_db()
+    broken = harvest(partner, force=True)
+    assert broken.report["closed"] == 0
+    assert Place.objects.filter(source="ville-rennes", status="published").count() == 3
+
+
+def test_a_new_mapping_version_reads_a_file_the_server_says_unchanged(server):
+    partner = partner_at(f"{server}/lieux.csv")
+    harvest(partner)
+    MappingVersion.objects.create(partner=partner, number=2, document=MAPPING)
+    partner.refresh_from_db()
+    again = harvest(partner)
+    assert "If-None-Match" not in PartnerServer.requests[-1]
+    assert again.outcome == Outcome.IMPORTED and again.http_status == 200
+    partner.refresh_from_db()
+    assert harvest(partner).outcome == Outcome.NOT_MODIFIED
+
+
+def test_a_bad_port_is_refused_not_an_error(server):
+    run = harvest(partner_at("http://example.com:99999/x.csv", code="port"))
+    assert run.outcome == Outcome.REFUSED and "port invalide" in run.message

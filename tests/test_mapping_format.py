@@ -23,6 +23,7 @@ from places.exchange.mapping import (
     read_mapping,
 )
 from places.exchange.mapping import transforms as t
+from places.exchange.mapping.engine import compiled
 from places.exchange.mapping.schema import SCHEMA
 from places.exchange.reader import FileRefused
 from places.exchange.rows import KEPT_AS_WRITTEN, NO_SERVICE, READ_FROM_TEXT
@@ -52,9 +53,14 @@ def test_first_join_part_and_capture():
     assert t.join(flat, ["a", "b", "c"], " - ") == "x - y"
     assert t.part("48.1, -1.6", ",", 1) == "-1.6"
     assert t.part("48.1", ",", 1) == ""
-    assert t.capture(
-        "Tél : 02 99 00 00 00", __import__("re").compile(r"(\d[\d ]+)")
-    ) == ("02 99 00 00 00")
+    number = compiled(r"(\d[\d ]+)")
+    assert t.capture("Tél : 02 99 00 00 00", number) == "02 99 00 00 00"
+    assert t.capture("pas de numéro", number) == ""
+    # An optional group that matched nothing gives nothing.
+    assert t.capture("x", compiled(r"(\d+)?x")) == ""
+    # A pattern that backtracks without end is stopped, the row refused.
+    with pytest.raises(MappingError, match="trop lent"):
+        t.capture("a" * 40 + "b", compiled("(a|aa)+$"))
 
 
 def test_a_value_table_reads_the_whole_cell_then_each_of_its_parts():
@@ -168,6 +174,60 @@ def test_a_wrong_mapping_is_refused_naming_what_is_wrong(document, named):
     with pytest.raises(MappingError) as refused:
         parse_mapping(yaml.safe_dump(document))
     assert named in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        (
+            "a: &a [x, x, x]\nb: &b [*a, *a, *a]\n"
+            "version: 1\nchamps: {nom: {valeur: 1}}",
+            "pas d’ancres ni d’alias",
+        ),
+        (
+            "version: 1\nchamps:\n  nom: "
+            + "{colonne: x, sinon: " * 300
+            + "{colonne: y}"
+            + "}" * 300,
+            "trop profondément imbriquée",
+        ),
+        (
+            "version: 1\nchamps: {nom: {colonne: n, table: {~: Oui}}}",
+            "« None » entre guillemets",
+        ),
+        (
+            "version: 1\nchamps: {nom: {colonne: n, table: {2024-01-01: x}}}",
+            "entre guillemets",
+        ),
+        (
+            "version: 1\nchamps: {nom: {colonne: n, motif: 'a{9999999999}'}}",
+            "motif » invalide",
+        ),
+        (
+            "version: 1\nchamps: {nom: {colonne: n, motif: '"
+            + "(" * 2000
+            + ")" * 2000
+            + "'}}",
+            "motif » invalide",
+        ),
+        ("version: 1\nchamps: {1: {colonne: n}}", "Colonnes inconnues du standard : 1"),
+        ("- a\n- b", "objet"),
+        (
+            "version: 1\nchamps: {services: [{contient: [x], valeurs: [y]}]}",
+            "lisent des « colonnes »",
+        ),
+        ("x" * 600_000, "trop longue"),
+    ],
+)
+def test_a_mapping_that_would_harm_is_refused_with_a_reason(text, said):
+    with pytest.raises(MappingError, match=said):
+        parse_mapping(text)
+
+
+def test_a_number_written_as_a_table_key_is_read_as_text():
+    fields = {"nom": {"colonne": "n", "table": {1: "Oui"}}}
+    assert row(fields, {"n": 1})["nom"] == "Oui"
+    assert row(fields, {"n": "2"})["nom"] == "2"
 
 
 def test_the_schema_written_in_the_docs_is_the_one_in_use():
@@ -511,3 +571,17 @@ def test_french_hours_are_read_when_sure_and_kept_with_the_reason_when_not(
     assert "3" not in said or said["3"] == []
     again = import_places(str(data), source_name="h", mapping=mapping)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_a_converter_config_naming_a_day_twice_is_refused():
+    config = {
+        "nom": {"colonne": "n"},
+        "horaires": {
+            "jours": [
+                {"colonne": "lundi_matin", "osm": "Mo"},
+                {"colonne": "lundi_soir", "osm": "Mo"},
+            ]
+        },
+    }
+    with pytest.raises(MappingError, match="nomme deux fois Mo"):
+        parse_mapping(json.dumps(config))

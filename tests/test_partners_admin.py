@@ -10,7 +10,7 @@ import yaml
 
 from coordination.models import ImportJob
 from partners.models import MappingVersion, Partner
-from places.models import Place, Territory
+from places.models import Place, Source, Territory
 
 from .conftest import SHARED_DATA, needs_shared_data
 from .test_coordination import PLACES, coordinator_client
@@ -63,7 +63,7 @@ def test_a_coordinator_creates_partners_in_their_territory_only(
     assert Partner.objects.get(code="makers-35").territory.code == "35"
     refused = create(bretagne, "intrus", territory("departement", "75"))
     assert refused.status_code == 200
-    assert "hors de votre territoire" in refused.content.decode()
+    assert "Ce territoire n’est pas dans le vôtre." in refused.content.decode()
     assert not Partner.objects.filter(code="intrus").exists()
 
     listed = bretagne.get(PARTNERS).content.decode()
@@ -158,31 +158,44 @@ def test_the_workbench_from_a_partner_file_to_its_import(bretagne, tasks_run_at_
         for i in r["issues"]
     )
     assert reasons == {"adresse manquante": 5, "hors de votre territoire": 11}
-    unmapped = {(c, v): n for c, v, n, _choices in tried.context["unmapped"]}
-    assert unmapped[("typologie", "cantine")] == 22
+    unmapped = {(c, v): (n, rule) for c, v, n, rule, _ch in tried.context["unmapped"]}
+    assert unmapped[("typologie", "cantine")] == (22, 1)
     assert not Place.objects.filter(source="maplab-bzh").exists()
+    row = [v for _c, v, *_rest in tried.context["unmapped"]].index("cantine") + 1
 
+    # "Ajouter" sends the editor's draft with the value (an edit not yet saved
+    # stays), and adds it to the table of the rule that did not know it.
+    edited = text.replace("version: 1", "version: 1\ndescription: MakerTour")
     added = workbench(
-        bretagne, partner, action="add_value", column="typologie", value="cantine",
-        target="TIERS_LIEUX",
+        bretagne, partner, action=f"add_value:{row}", draft=edited,
+        **{f"column_{row}": "typologie", f"value_{row}": "cantine",
+           f"rule_{row}": "1", f"target_{row}": "TIERS_LIEUX"},
     )  # fmt: skip
     assert ("typologie", "cantine") not in {
-        (c, v) for c, v, _n, _ch in added.context["unmapped"]
+        (c, v) for c, v, *_rest in added.context["unmapped"]
     }
     partner.refresh_from_db()
-    assert yaml.safe_load(partner.draft)["champs"]["typologie"][0]["table"] == {
+    kept = yaml.safe_load(partner.draft)
+    assert kept["description"] == "MakerTour"
+    assert kept["champs"]["typologie"][0]["table"] == {
         "fablab": "FABLAB",
         "cantine": "TIERS_LIEUX",
     }
-    bad_target = workbench(
-        bretagne,
-        partner,
-        action="add_value",
-        column="typologie",
-        value="x",
-        target="ZZZ",
+    for target in ("", "ZZZ"):
+        bad_target = workbench(
+            bretagne, partner, action="add_value:1", draft=partner.draft,
+            column_1="typologie", value_1="x", rule_1="1", target_1=target,
+        )  # fmt: skip
+        assert bad_target.context["error"] == "Choisissez une valeur du standard."
+    unknown = workbench(
+        bretagne, partner, action="save",
+        draft=partner.draft.replace("TIERS_LIEUX", "TIERS_LIEU_X"),
+    )  # fmt: skip
+    assert (
+        "Valeurs inconnues du standard : typologie : TIERS_LIEU_X"
+        in (unknown.context["error"])
     )
-    assert bad_target.context["error"] == "Valeur du standard inconnue."
+    assert not MappingVersion.objects.exists()
 
     saved = workbench(
         bretagne, partner, action="save", draft=partner.draft, note="premier essai"
@@ -191,6 +204,9 @@ def test_the_workbench_from_a_partner_file_to_its_import(bretagne, tasks_run_at_
     version = partner.current_version()
     assert (version.number, version.note) == (1, "premier essai")
     assert version.created_by == bretagne.user
+    # The version keeps its text as written: the editor shows it again.
+    assert "description: MakerTour" in version.text
+    assert "description: MakerTour" in workbench(bretagne, partner).context["draft"]
 
     imported = workbench(bretagne, partner, action="import")
     job = ImportJob.objects.get()
@@ -275,3 +291,28 @@ def test_a_file_not_in_the_standard_says_where_to_read_it(
     page = bretagne.get(f"{PLACES}importer/{job.pk}/").content.decode()
     assert "Colonnes obligatoires absentes" in page
     assert 'id="not-standard-help"' in page and PARTNERS in page
+
+
+def test_a_coordinator_cannot_take_over_another_source(bretagne, paris_partner):
+    Source.objects.create(code="cnfs", name="Conseillers numériques France Services")
+    taken = create(bretagne, "cnfs", territory("departement", "35"))
+    assert taken.status_code == 200
+    assert "déjà la source d’autres lieux" in taken.content.decode()
+    assert not Partner.objects.filter(code="cnfs").exists()
+    assert (
+        Source.objects.get(code="cnfs").name == "Conseillers numériques France Services"
+    )
+    # Another partner's code, too.
+    assert create(bretagne, "paris", territory("departement", "35")).status_code == 200
+
+
+def test_the_harvest_button_is_outside_the_change_form(bretagne):
+    partner = Partner.objects.create(
+        name="Réseau 35",
+        code="reseau-35",
+        territory=Territory.objects.get(level="departement", code="35"),
+        file_url="https://reseau35.example/lieux.csv",
+    )
+    page = bretagne.get(f"{PARTNERS}{partner.pk}/change/").content.decode()
+    change_form_end = page.index("</form>", page.index('id="partner_form"'))
+    assert page.index('id="harvest-now"') > change_form_end

@@ -73,12 +73,16 @@ def checked_values(mapping) -> list[str]:
     return unknown
 
 
-def unmapped_values(counted) -> dict[str, dict[str, int]]:
-    """Per column, the cells no value table knew, most frequent first."""
+def unmapped_values(counted) -> tuple[dict, dict]:
+    """Per column, the cells no value table knew, most frequent first; and the
+    number of the rule (of that column) whose table did not know each."""
     found: dict[str, dict[str, int]] = {}
-    for (column, value), count in counted.most_common():
-        found.setdefault(column, {})[value] = count
-    return found
+    rules: dict[str, dict[str, int]] = {}
+    for (column, rule, value), count in counted.most_common():
+        values = found.setdefault(column, {})
+        values[value] = values.get(value, 0) + count
+        rules.setdefault(column, {}).setdefault(value, rule)
+    return found, rules
 
 
 def import_places(
@@ -118,7 +122,7 @@ def import_places(
         len(table.rows) + len(table.refused) + sum(map(len, table.grouped.values()))
     )
     report.grouped = sum(map(len, table.grouped.values()))
-    report.unmapped = unmapped_values(table.unmapped)
+    report.unmapped, report.unmapped_rules = unmapped_values(table.unmapped)
     for line, reason in table.refused:
         report.rejected += 1
         report.rows.append(
@@ -203,12 +207,17 @@ def import_places(
                 ignore_conflicts=True,
             )
             closed = []
-            if close_missing and sources:
+            # A file of which no row could be read closes nothing: it is broken,
+            # not empty.
+            if close_missing and sources and records:
                 closing = (
                     Place.objects.filter(source__in=sources)
                     .exclude(status=Place.Status.CLOSED)
                     .exclude(pk__in=touched)
                 )
+                if communes is not None:
+                    # Only in the scope: the same source may have places elsewhere.
+                    closing = closing.filter(commune_id__in=communes)
                 closed = list(closing.values_list("slug", flat=True))
                 report.closed = closing.update(
                     status=Place.Status.CLOSED, updated_at=timezone.now()

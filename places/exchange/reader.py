@@ -44,7 +44,7 @@ class Table:
     name: str  # the file's name, for a default source
     # Records that could not be read into cells: (line or record number, reason).
     refused: list[tuple[int, str]] = field(default_factory=list)
-    # Read through a mapping: the (column, cell) no value table knew, counted; and
+    # Read through a mapping: the (column, rule, cell) no table knew, counted; and
     # per kept row, the lines grouped into it.
     unmapped: Counter = field(default_factory=Counter)
     grouped: dict[int, list[int]] = field(default_factory=dict)
@@ -310,6 +310,8 @@ def partner_records(
     from .mapping import MappingError
     from .mapping.engine import records as json_records
 
+    if not text.strip():
+        raise FileRefused("Le fichier est vide.")
     if text.lstrip()[0] in "[{":
         try:
             data = json_records(_load_json(text), path)

@@ -37,6 +37,7 @@ class ImportReport:
     grouped: int = 0
     mapping_warnings: list[str] = field(default_factory=list)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    unmapped_rules: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicates: list[dict] = field(default_factory=list)
     rows: list[RowReport] = field(default_factory=list)
 

@@ -26,23 +26,41 @@ __all__ = [
 ]
 
 
+# A mapping longer than this is no mapping (the longest development one: 20 kB).
+LONGEST = 500_000
+
+
+def _yaml(text: str):
+    """YAML without anchors nor aliases: `*a` repeated in `*b`… is a billion
+    values in a few hundred bytes, and no mapping needs them."""
+    if any(
+        isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+        for event in yaml.parse(text, Loader=yaml.SafeLoader)
+    ):
+        raise MappingError("Correspondance refusée : pas d’ancres ni d’alias YAML.")
+    return yaml.safe_load(text)
+
+
 def parse_mapping(text: str) -> Mapping:
     """A mapping from its text: ours (it has `version` or `champs`), in YAML or
     JSON, or the converter's JSON config."""
+    if len(text) > LONGEST:
+        raise MappingError(
+            f"Correspondance trop longue (plus de {LONGEST} caractères)."
+        )
     try:
-        if text.lstrip().startswith("{"):
-            document = json.loads(text)
-        else:
-            document = yaml.safe_load(text)
+        document = json.loads(text) if text.lstrip().startswith("{") else _yaml(text)
+    except MappingError:
+        raise
     except (ValueError, yaml.YAMLError) as error:
         raise MappingError(f"Correspondance illisible : {error}") from error
     except RecursionError as error:
         raise MappingError("Correspondance trop profondément imbriquée.") from error
-    if isinstance(document, dict) and {"version", "champs"} & set(document):
-        return Mapping.checked(document)
     try:
+        if isinstance(document, dict) and {"version", "champs"} & set(document):
+            return Mapping.checked(document)
         return Mapping.checked(converter.translate(document), origin="convertisseur")
-    except RecursionError as error:  # "ou" within "ou" within…
+    except RecursionError as error:  # "sinon" within "sinon" within…
         raise MappingError("Correspondance trop profondément imbriquée.") from error
 
 

@@ -198,6 +198,13 @@ def _hours(rule: dict) -> dict:
         found = rule.get(key) or []
         names += found if isinstance(found, list) else [found]
     days = {d["osm"]: d["colonne"] for d in rule.get("jours", [])}
+    if len(days) < len(rule.get("jours", [])):
+        named = [d["osm"] for d in rule["jours"]]
+        twice = sorted({day for day in named if named.count(day) > 1})
+        raise MappingError(
+            f"« {HOURS} » : « jours » nomme deux fois {', '.join(twice)} ; une "
+            "colonne par jour est attendue."
+        )
     if not names:
         return {"jours": days}
     ours = {"colonne": list(dict.fromkeys(n for n in names if n))}

@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import regex
+
 from ..standard import value_key
 from . import transforms as t
 from .schema import DAYS, SOURCES, VALUE_COLUMNS, validate
@@ -36,20 +38,36 @@ def _checked_expression(column: str, expression: dict, where: str) -> None:
     if "separateur" in expression and "joindre" not in expression:
         raise MappingError(f"{where} : « separateur » sans « joindre ».")
     if "motif" in expression:
-        try:
-            pattern = re.compile(expression["motif"])
-        except re.error as error:
-            raise MappingError(f"{where} : « motif » invalide ({error}).") from error
+        pattern = compiled(expression["motif"], where)
         if pattern.groups > 1:
             raise MappingError(f"{where} : « motif » a plus d’un groupe ( ).")
     if "sinon" in expression:
         _checked_expression(column, expression["sinon"], f"{where}.sinon")
 
 
+def compiled(motif: str, where: str = "« motif »"):
+    """A `motif`, compiled by the `regex` module (whose searches can be stopped)."""
+    try:
+        return regex.compile(motif)
+    except (regex.error, OverflowError, RecursionError, ValueError) as error:
+        raise MappingError(f"{where} : « motif » invalide ({error}).") from error
+
+
+def table_key(key, where: str) -> str:
+    """A table's key as written: YAML reads `1: Oui` as a number, kept as "1"; a
+    date, a truth value or nothing is ambiguous."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, int | float) and not isinstance(key, bool):
+        return str(key)
+    raise MappingError(f"{where}.table : écrivez la clé « {key} » entre guillemets.")
+
+
 def _table(table: dict, where: str) -> dict[str, list[str]]:
     """A value table with its keys compared `plain`, each giving a list of values."""
     compared: dict[str, list[str]] = {}
     for key, values in table.items():
+        key = table_key(key, where)
         values = [values] if isinstance(values, str) else values
         if not all(isinstance(v, str) and v for v in values):
             raise MappingError(f"{where}.table.{key} : des valeurs sont attendues.")
@@ -90,7 +108,7 @@ class Mapping:
                 _checked_rules(column, rule)
             else:
                 _checked_expression(column, rule, f"« champs.{column} »")
-                _tables_in(rule)
+                _tables_in(rule, f"« champs.{column} »")
         return cls(document, fields, origin)
 
     @property
@@ -123,28 +141,41 @@ class Mapping:
         """The records of a JSON document."""
         return records(data, self.document.get("enregistrements"))
 
-    def used_columns(self) -> set[str]:
-        """The partner's columns the mapping reads."""
-        used: set[str] = set()
-
-        def add(names):
-            used.update([names] if isinstance(names, str) else names)
-
-        def expression(rule: dict):
-            for key in ("colonne", "joindre"):
-                if key in rule:
-                    add(rule[key])
-            add(list(rule.get("jours", {}).values()))
-            if "sinon" in rule:
-                expression(rule["sinon"])
-
+    def sources(self) -> list[set[str]]:
+        """The partner's columns the mapping reads, by field or rule: each set is
+        the alternatives one of which suffices (a column, its fallbacks, the
+        columns joined)."""
+        groups: list[set[str]] = []
         for column, rule in self.fields.items():
             if column in VALUE_COLUMNS:
-                for value_rule in rule:
-                    add(value_rule.get("colonnes", []))
-            else:
-                expression(rule)
-        return used - {""}
+                groups += [set(r["colonnes"]) for r in rule if r.get("colonnes")]
+                continue
+            names: set[str] = set()
+            expression = rule
+            while expression:
+                for key in ("colonne", "joindre"):
+                    found = expression.get(key, [])
+                    names.update([found] if isinstance(found, str) else found)
+                names.update(expression.get("jours", {}).values())
+                expression = expression.get("sinon")
+            if names - {""}:
+                groups.append(names - {""})
+        return groups
+
+    def lost(self, before: list[str], now: list[str]) -> list[str]:
+        """The columns it reads that were in the partner's file `before` and are no
+        longer, with none of their alternatives (positions in a JSON list, such as
+        `categories.2`, may come and go)."""
+        present, was = set(now), set(before)
+        gone = set()
+        for group in self.sources():
+            if not group & present and group & was:
+                gone |= {
+                    name
+                    for name in group & was
+                    if not any(part.isdigit() for part in name.split("."))
+                }
+        return sorted(gone)
 
     def scalar(self, expression: dict, flat: dict[str, str]) -> str:
         if "colonne" in expression:
@@ -163,7 +194,7 @@ class Mapping:
         if value and "motif" in expression:
             pattern = self.patterns.get(expression["motif"])
             if pattern is None:
-                pattern = self.patterns[expression["motif"]] = re.compile(
+                pattern = self.patterns[expression["motif"]] = compiled(
                     expression["motif"]
                 )
             value = t.capture(value, pattern)
@@ -177,14 +208,14 @@ class Mapping:
 
     def values(self, column: str, flat: dict[str, str], unmapped: Counter) -> str:
         found: list[str] = []
-        for rule in self.fields[column]:
+        for number, rule in enumerate(self.fields[column], start=1):
             texts = [t.first(flat, name) for name in rule.get("colonnes", [])]
             if "table" in rule:
                 values = []
                 for text in texts:
                     got, unknown = t.looked_up(text, rule["table"])
                     values += got
-                    unmapped.update((column, u) for u in unknown)
+                    unmapped.update((column, number, u) for u in unknown)
             elif "colonnes" not in rule or t.contains(
                 texts, rule.get("contient", []), rule.get("sauf", [])
             ):
@@ -196,7 +227,7 @@ class Mapping:
 
     def row(self, flat: dict[str, str], unmapped: Counter | None = None) -> dict:
         """The standard's cells for one record (flattened); the cells no value
-        table knew are counted in `unmapped`, as (column, cell)."""
+        table knew are counted in `unmapped`, as (column, rule number, cell)."""
         unmapped = Counter() if unmapped is None else unmapped
         cells: dict[str, str] = {}
         for column, rule in self.fields.items():
@@ -204,7 +235,7 @@ class Mapping:
                 cells[column] = self.values(column, flat, unmapped)
             else:
                 cells[column] = self.scalar(rule, flat)
-        asked = [c for c in FROM_ADDRESS if "depuis_adresse" in self.fields.get(c, {})]
+        asked = [c for c in FROM_ADDRESS if from_address(self.fields.get(c, {}))]
         found = t.postcode_in(cells.get("adresse", "")) if asked else None
         if found:
             postcode, town, start = found
@@ -262,6 +293,16 @@ class Mapping:
         return out, merged
 
 
+def from_address(expression: dict) -> bool:
+    """Whether an expression (or one of its `sinon`) takes its value from the
+    address."""
+    while expression:
+        if "depuis_adresse" in expression:
+            return True
+        expression = expression.get("sinon")
+    return False
+
+
 def records(data, path: str | None = None) -> list:
     """The records of a JSON document: under `path` (dotted), else the document
     itself or the list under `features`, `data` or `results`."""
@@ -281,11 +322,13 @@ def records(data, path: str | None = None) -> list:
     return data
 
 
-def _tables_in(expression: dict) -> None:
+def _tables_in(expression: dict, where: str) -> None:
     if "table" in expression:
-        expression["table"] = {t.plain(k): [v] for k, v in expression["table"].items()}
+        expression["table"] = {
+            t.plain(table_key(k, where)): [v] for k, v in expression["table"].items()
+        }
     if "sinon" in expression:
-        _tables_in(expression["sinon"])
+        _tables_in(expression["sinon"], f"{where}.sinon")
 
 
 def by_day(days: dict[str, str], flat: dict[str, str]) -> str:

@@ -95,6 +95,7 @@ SCHEMA = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
+                "dependentRequired": {"contient": ["colonnes"], "sauf": ["colonnes"]},
                 "properties": {
                     "colonnes": TEXTS,
                     "contient": TEXTS,
@@ -134,7 +135,8 @@ def said(error: jsonschema.ValidationError) -> str:
     """One schema error in French, naming the key at fault."""
     at, kind, schema = where(error), error.validator, error.validator_value
     if kind == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(str(k) for k in error.instance if k not in known)
         if error.absolute_path and error.absolute_path[-1] == "champs":
             return f"Colonnes inconnues du standard : {', '.join(unknown)}."
         return f"{at} : clés inconnues : {', '.join(unknown)}."
@@ -143,21 +145,26 @@ def said(error: jsonschema.ValidationError) -> str:
         return f"{at} : « {', '.join(missing)} » manque."
     if kind == "type":
         names = schema if isinstance(schema, list) else [schema]
-        return f"{at} : {' ou '.join(TYPES[n] for n in names)} est attendu."
+        return f"{at} : attendu : {' ou '.join(TYPES[n] for n in names)}."
     if kind in ("const", "enum"):
         allowed = [schema] if kind == "const" else schema
         shown = ", ".join(repr(a) for a in allowed[:12])
-        return f"{at} : « {error.instance} » n’est pas permis (attendu : {shown})."
+        return (
+            f"{at} : « {str(error.instance)[:60]} » n’est pas permis "
+            f"(attendu : {shown})."
+        )
     if kind == "anyOf":
-        return f"{at} : un texte ou une liste de textes est attendu."
+        return f"{at} : attendu : un texte ou une liste de textes."
+    if kind == "dependentRequired":
+        return f"{at} : « contient » et « sauf » lisent des « colonnes »."
     if kind in ("minItems", "minLength", "minProperties"):
         return f"{at} : ne peut être vide."
     if kind == "minimum":
-        return f"{at} : un nombre d’au moins {schema} est attendu."
+        return f"{at} : attendu : un nombre d’au moins {schema}."
     if kind == "uniqueItems":
         return f"{at} : un élément y est en double."
     if kind == "propertyNames":
-        return f"{at} : « {error.instance} » n’est pas permis."
+        return f"{at} : « {str(error.instance)[:60]} » n’est pas permis."
     return f"{at} : {error.message}"  # a rule of the schema not foreseen above
 
 

@@ -90,12 +90,21 @@ def part(text: str, separator: str, number: int) -> str:
     return parts[number].strip() if len(parts) > number else ""
 
 
-def capture(text: str, pattern: re.Pattern) -> str:
-    """What the pattern's first group (or whole match) finds in `text`, or ""."""
-    found = pattern.search(text)
+# How long one `motif` may search one cell: a pattern that backtracks without end
+# ("(a|aa)+$") is stopped, the row refused with the reason.
+PATTERN_SECONDS = 0.05
+
+
+def capture(text: str, pattern) -> str:
+    """What the pattern's first group (or whole match) finds in `text`, or "";
+    `pattern` is compiled by the `regex` module, which can stop a search."""
+    try:
+        found = pattern.search(text, timeout=PATTERN_SECONDS)
+    except TimeoutError as error:
+        raise MappingError(f"« motif » trop lent sur « {text[:40]} »") from error
     if not found:
         return ""
-    return (found.group(1) if pattern.groups else found.group(0)).strip()
+    return ((found.group(1) if pattern.groups else found.group(0)) or "").strip()
 
 
 def plain(text: str) -> str:
