@@ -163,7 +163,11 @@ def short_names(name: str, level: str) -> set[str]:
 
 
 @transaction.atomic
-def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadReport:
+def load_territories(
+    data_dir: Path, centres_source: str | None = None, regions_only=None
+) -> LoadReport:
+    """Every territory, or with `regions_only` (région codes) those régions', their
+    départements, communes and the EPCI these belong to (a test that needs a few)."""
     report = LoadReport()
     centres = read_centres(centres_source, report) if centres_source else {}
     regions = read_package(data_dir, "regions")
@@ -175,6 +179,13 @@ def load_territories(data_dir: Path, centres_source: str | None = None) -> LoadR
         for c in everything
         if c["type"] in ("commune-actuelle", "arrondissement-municipal")
     ]
+    if regions_only:
+        wanted = set(regions_only)
+        regions = [r for r in regions if r["code"] in wanted]
+        departements = [d for d in departements if d["region"] in wanted]
+        communes = [c for c in communes if c.get("region") in wanted]
+        kept = {c["code"] for c in communes}
+        epcis = [e for e in epcis if any(m["code"] in kept for m in e["membres"])]
     # Former communes (merged into a "commune nouvelle") live on as names people use.
     aliases: dict[str, set[str]] = {}
     for c in everything:
