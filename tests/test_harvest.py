@@ -16,22 +16,20 @@ from partners.harvest import due, harvest
 from partners.models import HarvestRun, MappingVersion, Partner
 from places.models import Place, Source, Territory
 
+from .test_mapping_format import PLACE_FIELDS
+
 pytestmark = pytest.mark.django_db
 Outcome = HarvestRun.Outcome
 
 MAPPING = {
     "version": 1,
     "champs": {
-        "id": {"colonne": "ref"},
-        "nom": {"colonne": "nom"},
-        "adresse": {"colonne": "adresse"},
-        "code_postal": {"colonne": "cp"},
-        "commune": {"colonne": "ville"},
+        **PLACE_FIELDS,
         "horaires": {"colonne": "horaires"},
     },
 }
 FILE = (
-    "ref;nom;adresse;cp;ville;horaires\n"
+    "id;nom;adresse;cp;ville;horaires\n"
     "1;EPN du Colombier;1 place du Colombier;35000;Rennes;"
     "du lundi au vendredi de 9h à 12h\n"
     "2;Médiathèque;2 rue de Brest;35000;Rennes;Mo-Sa 10:00-18:00\n"

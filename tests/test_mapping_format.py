@@ -33,6 +33,14 @@ from .conftest import SHARED_DATA, needs_shared_data
 
 PARTNERS = SHARED_DATA / "partners"
 SHIPPED = Path(settings.BASE_DIR) / "mappings"
+# A place's columns, in a partner's file that calls them so.
+PLACE_FIELDS = {
+    "id": {"colonne": "id"},
+    "nom": {"colonne": "nom"},
+    "adresse": {"colonne": "adresse"},
+    "code_postal": {"colonne": "cp"},
+    "commune": {"colonne": "ville"},
+}
 
 
 def ours(fields: dict, **options) -> str:
@@ -299,11 +307,7 @@ def test_hours_from_a_column_or_one_per_day():
 
 def test_records_under_a_path_a_separator_an_encoding_and_lambert_93(tmp_path, db):
     fields = {
-        "id": {"colonne": "id"},
-        "nom": {"colonne": "nom"},
-        "adresse": {"colonne": "adresse"},
-        "code_postal": {"colonne": "cp"},
-        "commune": {"colonne": "ville"},
+        **PLACE_FIELDS,
         "longitude": {"colonne": "x"},
         "latitude": {"colonne": "y"},
     }
@@ -541,11 +545,7 @@ def test_french_hours_are_read_when_sure_and_kept_with_the_reason_when_not(
     tmp_path, db
 ):
     fields = {
-        "id": {"colonne": "id"},
-        "nom": {"colonne": "nom"},
-        "adresse": {"colonne": "adresse"},
-        "code_postal": {"colonne": "cp"},
-        "commune": {"colonne": "ville"},
+        **PLACE_FIELDS,
         "horaires": {"colonne": "horaires"},
     }
     data = tmp_path / "h.csv"

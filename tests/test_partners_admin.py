@@ -14,6 +14,7 @@ from places.models import Place, Source, Territory
 
 from .conftest import SHARED_DATA, needs_shared_data
 from .test_coordination import PLACES, coordinator_client
+from .test_mapping_format import PLACE_FIELDS
 
 pytestmark = pytest.mark.django_db
 PARTNERS = "/admin/partners/partner/"
@@ -234,26 +235,20 @@ def test_the_admin_import_reads_a_file_through_a_partner_s_mapping(
         name="Réseau 35",
         code="reseau-35",
         territory=Territory.objects.get(level="departement", code="35"),
-        columns=["ref", "nom", "adresse", "cp", "ville", "ancienne"],
+        columns=["id", "nom", "adresse", "cp", "ville", "ancienne"],
     )
     MappingVersion.objects.create(
         partner=partner,
         number=1,
         document={
             "version": 1,
-            "champs": {
-                "id": {"colonne": "ref"},
-                "nom": {"colonne": "nom"},
-                "adresse": {"colonne": "adresse"},
-                "code_postal": {"colonne": "cp"},
-                "commune": {"colonne": "ville"},
-            },
+            "champs": PLACE_FIELDS,
         },
     )
     upload = tmp_path / "reseau.csv"
     # Brest is in Bretagne (the coordinator's) but not in the partner's 35.
     upload.write_text(
-        "ref;nom;adresse;cp;ville;nouvelle\n"
+        "id;nom;adresse;cp;ville;nouvelle\n"
         "1;EPN Rennes;1 rue A;35000;Rennes;x\n"
         "2;EPN Brest;1 rue B;29200;Brest;x\n"
     )
