@@ -136,6 +136,12 @@ def test_imports_a_v0_file_in_windows_1252_with_semicolons(tmp_path):
         ("PRECHEUR", "97250", "97219"),  # Le Prêcheur, without its article
         ("Rambervilelrs", "88700", "88367"),  # a typo
         ("nimporte", "29200", "29019"),  # a postal code with a single commune
+        # Partners' cells (la-creuse.json): other words after the town, a stray
+        # digit before it, part of its name.
+        ("Saint-Vaury  Numéro de téléphone", "23320", "23247"),
+        ("Saint-Sulpice-le-Dunois  Ateliers Numériques", "23800", "23244"),
+        ("0 Pontarion", "23250", "23155"),
+        ("Châtain", "23700", "23005"),
     ],
 )
 def test_resolves_communes_the_way_people_write_them(

@@ -140,6 +140,7 @@ class References:
         wanted = ARRONDISSEMENT_SUFFIX.sub(r" \1", normalize_name(name))
         wanted = ORDINAL.sub(r"\1", wanted)  # "lyon 3eme", "lyon 03" → "lyon 3"
         wanted = re.sub(r"\s+cedex(\s+\d+)?$", "", wanted)
+        wanted = re.sub(r"^[\d\s]+(?=\D)", "", wanted)  # "0 Pontarion": a typo
         departement = departement_of(postal_code)
         for test in (
             lambda c, w: c.key == w,
@@ -164,7 +165,26 @@ class References:
         )
         if len(close) == 1:
             return next(c for c in candidates if c.key == close[0])
-        return None
+        return _one_of(
+            # The town, then other words ("Saint-Vaury  Numéro de téléphone"): the
+            # longest commune name the cell starts with.
+            [c for c in candidates if wanted.startswith(c.key + " ")],
+            key=lambda c: len(c.key),
+        ) or _one_of(
+            # Part of the name ("Châtain" for Arfeuille-Châtain), when only one of
+            # the postal code's communes has all its words.
+            [c for c in candidates if set(wanted.split()) <= set(c.key.split())],
+        )
+
+
+def _one_of(communes: list[Commune], key=None) -> Commune | None:
+    """The commune `communes` point at, if only one does (the greatest by `key`,
+    if only one is)."""
+    if key and communes:
+        best = max(map(key, communes))
+        communes = [c for c in communes if key(c) == best]
+    unique = {c.code: c for c in communes}
+    return next(iter(unique.values())) if len(unique) == 1 else None
 
 
 def strip_article(key: str) -> str:

@@ -264,17 +264,21 @@ class Mapping:
     def grouped(
         self, rows: list[tuple[int, dict]]
     ) -> tuple[list[tuple[int, dict]], dict[int, list[int]]]:
-        """With `regrouper`, the rows that agree on those columns as one place: the
-        first non-empty cell of each column, the values of all; and, per kept row,
-        the lines grouped into it."""
+        """The rows that agree on the `regrouper` columns as one place: the first
+        non-empty cell of each column, the values of all; and, per kept row, the
+        lines grouped into it. Without `regrouper`, rows whose id was derived from
+        the same name, address and postcode (a survey answered twice) are one."""
         keys = self.document.get("regrouper")
-        if not keys:
-            return rows, {}
         kept: dict[tuple, tuple[int, dict]] = {}
         merged: dict[int, list[int]] = {}
         out: list[tuple[int, dict]] = []
         for line, cells in rows:
-            key = tuple(t.plain(cells.get(c, "")) for c in keys)
+            if keys:
+                key = tuple(t.plain(cells.get(c, "")) for c in keys)
+            elif cells.get("id") == t.derived_id(cells):
+                key = (cells["id"],)
+            else:
+                key = ("",)
             if not any(key):
                 out.append((line, cells))
                 continue
