@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -76,6 +77,7 @@ class RunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
+    show_change_link = True  # the run's page shows its report
     verbose_name_plural = format_lazy(
         _("moissons des {days} derniers jours"), days=RUNS_DAYS
     )
@@ -186,3 +188,48 @@ class PartnerAdmin(admin.ModelAdmin):
             ),
         )
         return redirect(reverse("admin:partners_partner_change", args=[partner.pk]))
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(admin.ModelAdmin):
+    """A harvest and its report, seen (never changed) by whoever sees its partner."""
+
+    list_display = ["started_at", "partner", "outcome", "http_status", "seconds"]
+    list_filter = ["outcome"]
+    list_select_related = ["partner"]
+    fields = [
+        "partner", "version", "started_at", "seconds", "outcome", "http_status",
+        "size", "message", "report_shown",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        runs = super().get_queryset(request)
+        if is_national(request.user):
+            return runs
+        partners = admin.site._registry[Partner].get_queryset(request)
+        return runs.filter(partner__in=partners.values("pk"))
+
+    def get_object(self, request, object_id, from_field=None):
+        run = super().get_object(request, object_id, from_field)
+        exists = run is None and str(object_id).isdigit()
+        if exists and HarvestRun.objects.filter(pk=object_id).exists():
+            raise PermissionDenied(OUT_OF_SCOPE)
+        return run
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("rapport d’import"))
+    def report_shown(self, run: HarvestRun) -> str:
+        if not run.report:
+            return "—"
+        return render_to_string(
+            "admin/partners/harvestrun/report.html", {"report": run.report}
+        )

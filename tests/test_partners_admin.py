@@ -311,3 +311,34 @@ def test_the_harvest_button_is_outside_the_change_form(bretagne):
     page = bretagne.get(f"{PARTNERS}{partner.pk}/change/").content.decode()
     change_form_end = page.index("</form>", page.index('id="partner_form"'))
     assert page.index('id="harvest-now"') > change_form_end
+
+
+def test_a_harvest_s_report_is_shown_to_its_partner_s_coordinators_only(
+    bretagne, paris_partner
+):
+    from partners.models import HarvestRun
+
+    mine = Partner.objects.create(
+        name="Réseau 35",
+        code="reseau-35",
+        territory=Territory.objects.get(level="departement", code="35"),
+    )
+    report = {"rows_read": 3, "created": 2, "updated": 0, "unchanged": 0,
+              "rejected": 1, "rows": [{"line": 4, "name": "Espace Paris",
+              "status": "rejected", "issues": [{"field": "commune", "value": "Paris",
+              "reason": "hors de votre territoire"}]}]}  # fmt: skip
+    run = HarvestRun.objects.create(partner=mine, outcome="imported", report=report)
+    other = HarvestRun.objects.create(partner=paris_partner, outcome="imported")
+    page = bretagne.get(f"/admin/partners/harvestrun/{run.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "2 lieux créés" in html and "hors de votre territoire" in html
+    assert "&lt;ul" not in html  # the report is shown, not its markup
+    assert (
+        bretagne.get(f"/admin/partners/harvestrun/{other.pk}/change/").status_code
+        == 403
+    )
+    listed = bretagne.get("/admin/partners/harvestrun/").content.decode()
+    assert "Réseau 35" in listed and "Ville de Paris" not in listed
+    partner_page = bretagne.get(f"{PARTNERS}{mine.pk}/change/").content.decode()
+    assert f"/admin/partners/harvestrun/{run.pk}/change/" in partner_page
