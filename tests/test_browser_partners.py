@@ -13,7 +13,7 @@ from places.models import Place, Territory
 from places.signals import places_changed
 from places.territories import load_territories
 
-from .browsing import coordinator, log_in, needs_chromium
+from .browsing import coordinator, log_in, needs_chromium, opened
 from .conftest import SHARED_DATA, needs_shared_data
 
 pytestmark = [*needs_chromium, needs_shared_data]
@@ -45,7 +45,7 @@ def bretagne_partner(committed_rennes, tasks_run_at_once, coverage_left_to_its_w
 
 
 def test_a_coordinator_maps_and_imports_a_partner_file(
-    live_server, page, bretagne_partner
+    live_server, page, browser, bretagne_partner
 ):
     log_in(page, live_server, "coordination-bretagne")
     page.goto(f"{live_server.url}/admin/partners/partner/{bretagne_partner.pk}/change/")
@@ -96,3 +96,16 @@ def test_a_coordinator_maps_and_imports_a_partner_file(
     assert places.count() == 105
     assert places.filter(structure_types__value="TIERS_LIEUX").count() == 20
     assert bretagne_partner.versions.get().note == "première version"
+
+    # The workbench on a phone, with its file, profile and report: nothing wider.
+    with opened(browser, width=390) as phone:
+        log_in(phone, live_server, "coordination-bretagne")
+        phone.goto(
+            f"{live_server.url}/admin/partners/partner/{bretagne_partner.pk}/correspondance/"
+        )
+        phone.get_by_role("button", name="Essai sans enregistrer").click()
+        expect(phone.locator(".import-summary")).to_contain_text("lignes lues")
+        overflow = phone.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"the workbench scrolls sideways by {overflow}px"
