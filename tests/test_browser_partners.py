@@ -3,6 +3,8 @@ the standard) through a mapping written in the partner's workbench: file sent,
 columns profiled, mapping checked and previewed, a dry run, an unknown value
 added to a table in one click, a version saved, the import checked, confirmed."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 from django.conf import settings
@@ -109,3 +111,40 @@ def test_a_coordinator_maps_and_imports_a_partner_file(
             "document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0, f"the workbench scrolls sideways by {overflow}px"
+
+
+@pytest.fixture
+def creuse_partner(committed_rennes, tasks_run_at_once, coverage_left_to_its_worker):
+    if Territory.objects.filter(level="commune", departement_code="23").count() < 200:
+        load_territories(settings.TERRITORIES_DATA_DIR, regions_only=["75"])
+    creuse = Territory.objects.get(level="departement", code="23")
+    coordinator("coordination-creuse", creuse)
+    return Partner.objects.create(
+        name="Département de la Creuse", code="creuse", territory=creuse
+    )
+
+
+def test_a_development_file_with_its_shipped_mapping(live_server, page, creuse_partner):
+    """la-creuse.json, its mapping pasted from mappings/: as many places as the
+    national converter made (89 of 91; 2 rows have no address)."""
+    log_in(page, live_server, "coordination-creuse")
+    page.goto(
+        f"{live_server.url}/admin/partners/partner/{creuse_partner.pk}/correspondance/"
+    )
+    page.get_by_label("Fichier du partenaire").set_input_files(
+        str(SHARED_DATA / "partners/la-creuse/la-creuse.json")
+    )
+    page.get_by_role("button", name="Envoyer ce fichier").click()
+    expect(page.locator("#profile")).to_contain_text("91 enregistrements")
+    shipped = Path(settings.BASE_DIR) / "mappings" / "la-creuse.yaml"
+    page.get_by_label("Correspondance", exact=True).fill(shipped.read_text())
+    page.get_by_role("button", name="Enregistrer une version").click()
+    expect(page.locator(".messagelist")).to_contain_text("Version enregistrée")
+    page.get_by_role("button", name="Vérifier puis importer").click()
+    expect(page.locator(".import-summary")).to_contain_text("89 lieux créés")
+    expect(page.locator(".import-summary")).to_contain_text("2 lignes refusées")
+    page.get_by_role("button", name="Confirmer l’import").click()
+    expect(page.get_by_role("heading", name="Import terminé")).to_be_visible()
+    places = Place.objects.filter(source="creuse")
+    assert places.count() == 89
+    assert places.get(name__startswith="Pontarion").commune.name == "Pontarion"
