@@ -92,8 +92,20 @@ class RunInline(admin.TabularInline):
         return False
 
 
+class OutOfScopeSaid:
+    """An object that exists but lies outside the user's scope: 403, never "not
+    found" nor a redirect."""
+
+    def get_object(self, request, object_id, from_field=None):
+        found = super().get_object(request, object_id, from_field)
+        exists = found is None and str(object_id).isdigit()
+        if exists and self.model.objects.filter(pk=object_id).exists():
+            raise PermissionDenied(OUT_OF_SCOPE)
+        return found
+
+
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(OutOfScopeSaid, admin.ModelAdmin):
     form = PartnerForm
     list_display = ["name", "code", "territory", "schedule", "version", "last_run"]
     list_filter = ["schedule"]
@@ -119,13 +131,6 @@ class PartnerAdmin(admin.ModelAdmin):
                 if territory_in_scope(request.user, partner.territory)
             ]
         return partners.filter(pk__in=request._partners_in_scope)
-
-    def get_object(self, request, object_id, from_field=None):
-        partner = super().get_object(request, object_id, from_field)
-        exists = partner is None and str(object_id).isdigit()
-        if exists and Partner.objects.filter(pk=object_id).exists():
-            raise PermissionDenied(OUT_OF_SCOPE)
-        return partner
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -191,7 +196,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(HarvestRun)
-class HarvestRunAdmin(admin.ModelAdmin):
+class HarvestRunAdmin(OutOfScopeSaid, admin.ModelAdmin):
     """A harvest and its report, seen (never changed) by whoever sees its partner."""
 
     list_display = ["started_at", "partner", "outcome", "http_status", "seconds"]
@@ -209,13 +214,6 @@ class HarvestRunAdmin(admin.ModelAdmin):
             return runs
         partners = admin.site._registry[Partner].get_queryset(request)
         return runs.filter(partner__in=partners.values("pk"))
-
-    def get_object(self, request, object_id, from_field=None):
-        run = super().get_object(request, object_id, from_field)
-        exists = run is None and str(object_id).isdigit()
-        if exists and HarvestRun.objects.filter(pk=object_id).exists():
-            raise PermissionDenied(OUT_OF_SCOPE)
-        return run
 
     def has_add_permission(self, request):
         return False
