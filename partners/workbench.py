@@ -32,6 +32,7 @@ from .profile import columns_changed, profile, suggested
 
 ACTIONS = {"upload", "fetch", "check", "dry_run", "add_value", "save", "import"}
 PREVIEW_ROWS = 50
+FETCH_SECONDS = 60
 # A dry run here is done while the coordinator waits: on a file this large at most
 # (the import itself is checked by the task worker, whatever its size).
 DRY_RUN_MEGABYTES = 5
@@ -162,7 +163,8 @@ class WorkbenchView(View):
 
     def do_fetch(self, request, pk: int):
         try:
-            got = download(self.partner.file_url)
+            # While the coordinator waits: a minute at most (harvests take longer).
+            got = download(self.partner.file_url, longest=FETCH_SECONDS)
         except HarvestRefused as error:
             return self.get(request, pk, error=str(error))
         self.save_sample(self.partner.file_url.rsplit("/", 1)[-1], got.content)

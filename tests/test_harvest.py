@@ -301,3 +301,36 @@ def test_a_new_mapping_version_reads_a_file_the_server_says_unchanged(server):
 def test_a_bad_port_is_refused_not_an_error(server):
     run = harvest(partner_at("http://example.com:99999/x.csv", code="port"))
     assert run.outcome == Outcome.REFUSED and "port invalide" in run.message
+
+
+def test_a_server_that_trickles_is_cut_at_the_deadline(server, settings):
+    """One byte at a time never trips a socket's timeout: the whole download has
+    its own limit, met while the server is still sending (not once a block of the
+    file has come)."""
+    import time as clock
+
+    from partners.harvest import HarvestRefused, download
+
+    sent = []
+
+    class Trickle(PartnerServer):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "300")
+            self.end_headers()
+            for _ in range(300):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                sent.append(1)
+                clock.sleep(0.01)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    httpd.block_on_close = False  # the trickle goes on after the test is done
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(HarvestRefused, match="trop long"):
+            download(f"http://127.0.0.1:{httpd.server_port}/", longest=0.3)
+        assert len(sent) < 300
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
