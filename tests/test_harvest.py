@@ -3,6 +3,9 @@ local HTTP server that speaks HTTP as a partner's would: ETag and Last-Modified,
 304, redirects, a large file."""
 
 import datetime as dt
+import shutil
+import ssl
+import subprocess
 import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -331,6 +334,38 @@ def test_a_server_that_trickles_is_cut_at_the_deadline(server, settings):
         with pytest.raises(HarvestRefused, match="trop long"):
             download(f"http://127.0.0.1:{httpd.server_port}/", longest=0.3)
         assert len(sent) < 300
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not found")
+def test_https_is_fetched_on_the_checked_address_with_the_certificate_verified(
+    server, tmp_path, monkeypatch
+):
+    """Partners publish over https: the connection made to the checked address
+    still verifies the certificate for the URL's host name."""
+    from partners.harvest import HarvestRefused, download
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), PartnerServer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # our certificate, trusted
+        got = download(f"https://localhost:{httpd.server_port}/lieux.csv")
+        assert got.status == 200 and got.content == FILE.encode()
+        # The same server under a name its certificate does not have: refused.
+        with pytest.raises(HarvestRefused, match="injoignable"):
+            download(f"https://127.0.0.1:{httpd.server_port}/lieux.csv")
     finally:
         httpd.shutdown()
         httpd.server_close()
