@@ -8,7 +8,28 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from .roles import OUT_OF_SCOPE, commune_in_scope, scoped
 
 
-class ScopedAdminMixin:
+class SaysOutOfScope:
+    """For a ModelAdmin whose queryset is narrowed to the user's scope: an object
+    that exists outside it gets 403 with `out_of_scope`, never "not found" nor a
+    redirect."""
+
+    out_of_scope = OUT_OF_SCOPE
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            model = self.model
+            field = model._meta.get_field(from_field) if from_field else model._meta.pk
+            try:
+                value = field.to_python(object_id)
+            except ValidationError:
+                return None
+            if model._default_manager.filter(**{field.name: value}).exists():
+                raise PermissionDenied(self.out_of_scope)
+        return obj
+
+
+class ScopedAdminMixin(SaysOutOfScope):
     """For a ModelAdmin whose objects reach a commune through `commune_path`."""
 
     commune_path = "commune__"
@@ -35,16 +56,6 @@ class ScopedAdminMixin:
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
             self.checked_in_scope(request).add(obj.pk)
-        if obj is None:
-            # Missing, or outside the scope: say which, rather than a redirect.
-            model = self.model
-            field = model._meta.get_field(from_field) if from_field else model._meta.pk
-            try:
-                value = field.to_python(object_id)
-            except ValidationError:
-                return None
-            if model._default_manager.filter(**{field.name: value}).exists():
-                raise PermissionDenied(OUT_OF_SCOPE)
         return obj
 
     def has_view_permission(self, request, obj=None):

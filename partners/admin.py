@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -14,7 +15,8 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from coordination.roles import OUT_OF_SCOPE, is_national, territory_in_scope
+from coordination.roles import is_national, territory_in_scope
+from coordination.scope import SaysOutOfScope
 from places.models import Place, Source
 
 from .models import HarvestRun, MappingVersion, Partner
@@ -22,6 +24,7 @@ from .tasks import harvest_partner
 from .workbench import WorkbenchView
 
 TERRITORY_OUT_OF_SCOPE = _("Ce territoire n’est pas dans le vôtre.")
+PARTNER_OUT_OF_SCOPE = _("Ce partenaire est hors de votre territoire.")
 RUNS_DAYS = 90  # harvests shown on a partner's page
 
 
@@ -92,20 +95,9 @@ class RunInline(admin.TabularInline):
         return False
 
 
-class OutOfScopeSaid:
-    """An object that exists but lies outside the user's scope: 403, never "not
-    found" nor a redirect."""
-
-    def get_object(self, request, object_id, from_field=None):
-        found = super().get_object(request, object_id, from_field)
-        exists = found is None and str(object_id).isdigit()
-        if exists and self.model.objects.filter(pk=object_id).exists():
-            raise PermissionDenied(OUT_OF_SCOPE)
-        return found
-
-
 @admin.register(Partner)
-class PartnerAdmin(OutOfScopeSaid, admin.ModelAdmin):
+class PartnerAdmin(SaysOutOfScope, admin.ModelAdmin):
+    out_of_scope = PARTNER_OUT_OF_SCOPE
     form = PartnerForm
     list_display = ["name", "code", "territory", "schedule", "version", "last_run"]
     list_filter = ["schedule"]
@@ -115,12 +107,22 @@ class PartnerAdmin(OutOfScopeSaid, admin.ModelAdmin):
     change_form_template = "admin/partners/partner/change_form.html"
 
     def get_queryset(self, request):
-        # Not the workbench's file nor draft: a list needs neither.
+        # Not the workbench's file nor draft: a list needs neither. The latest
+        # version and run in the same query (the list shows them).
+        runs = HarvestRun.objects.filter(partner=OuterRef("pk")).order_by("-started_at")
+        versions = MappingVersion.objects.filter(partner=OuterRef("pk"))
         partners = (
             super()
             .get_queryset(request)
             .select_related("territory")
             .defer("sample", "draft")
+            .annotate(
+                last_version=Subquery(
+                    versions.order_by("-number").values("number")[:1]
+                ),
+                last_run_at=Subquery(runs.values("started_at")[:1]),
+                last_outcome=Subquery(runs.values("outcome")[:1]),
+            )
         )
         if is_national(request.user):
             return partners
@@ -139,16 +141,14 @@ class PartnerAdmin(OutOfScopeSaid, admin.ModelAdmin):
 
     @admin.display(description=_("correspondance"))
     def version(self, partner: Partner) -> str:
-        version = partner.current_version()
-        return f"v{version.number}" if version else "—"
+        return f"v{partner.last_version}" if partner.last_version else "—"
 
     @admin.display(description=_("dernière moisson"))
     def last_run(self, partner: Partner) -> str:
-        run = partner.runs.defer("report").first()
-        if run is None:
+        if partner.last_run_at is None:
             return "—"
-        day = timezone.localtime(run.started_at)
-        return f"{day:%d/%m/%Y} : {run.get_outcome_display()}"
+        day = timezone.localtime(partner.last_run_at)
+        return f"{day:%d/%m/%Y} : {HarvestRun.Outcome(partner.last_outcome).label}"
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -196,7 +196,8 @@ class PartnerAdmin(OutOfScopeSaid, admin.ModelAdmin):
 
 
 @admin.register(HarvestRun)
-class HarvestRunAdmin(OutOfScopeSaid, admin.ModelAdmin):
+class HarvestRunAdmin(SaysOutOfScope, admin.ModelAdmin):
+    out_of_scope = PARTNER_OUT_OF_SCOPE
     """A harvest and its report, seen (never changed) by whoever sees its partner."""
 
     list_display = ["started_at", "partner", "outcome", "http_status", "seconds"]
