@@ -146,7 +146,10 @@ def filtered(request) -> QuerySet:
     if not any(name in PLACE_PARAMETERS for name in params):
         return place_values(changed)
     return place_values(
-        changed.filter(Q(status=Place.Status.DRAFT) | Q(pk__in=places.values("pk")))
+        changed.filter(
+            Q(status__in=[Place.Status.DRAFT, Place.Status.MERGED])
+            | Q(pk__in=places.values("pk"))
+        )
     )
 
 

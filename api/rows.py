@@ -72,7 +72,7 @@ def place_rows(places: list[dict], base_url: str, using: str) -> list[dict]:
     rows = []
     for place in places:
         row = {"id": place["id"], "statut": STATUS_CODES[place["status"]]}
-        if place["status"] == Place.Status.DRAFT:
+        if place["status"] in (Place.Status.DRAFT, Place.Status.MERGED):
             # Withdrawn: nothing more is public (not even the slug: a place never
             # published would give its name away).
             rows.append({**row, "modifie_le": place["updated_at"].isoformat()})

@@ -12,7 +12,14 @@ from rest_framework import serializers
 
 from places.exchange.standard import VOCABULARY_COLUMNS
 
-STATUS_CODES = {"published": "publie", "closed": "ferme", "draft": "retire"}
+# A place merged into another (one place, once) is withdrawn for partners: the
+# place it was merged into is updated at the same moment.
+STATUS_CODES = {
+    "published": "publie",
+    "closed": "ferme",
+    "draft": "retire",
+    "merged": "retire",
+}
 
 
 def text(help_text, **kwargs):

@@ -145,7 +145,7 @@ class PlaceDetail(PlacesApiView):
     )
     def get(self, request, pk: int):
         check_parameters(request.query_params, set())
-        places = Place.objects.exclude(status=Place.Status.DRAFT).filter(pk=pk)
+        places = Place.objects.visible().filter(pk=pk)
         found = list(place_values(places))
         if not found:
             raise Http404

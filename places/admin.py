@@ -1,4 +1,5 @@
 import re
+from functools import partial
 
 from django import forms
 from django.contrib import admin
@@ -15,6 +16,7 @@ from simple_history.utils import bulk_update_with_history
 from coordination.roles import scoped
 from coordination.scope import ScopedAdminMixin, check_commune
 
+from . import merging
 from .admin_filters import (
     DepartementFilter,
     FlagFilter,
@@ -23,6 +25,7 @@ from .admin_filters import (
     SourceFilter,
 )
 from .admin_links import list_choices_together
+from .admin_matching import place_sources, separate
 from .caching import forget_place_pages
 from .links import prefetch_links
 from .models import (
@@ -127,6 +130,8 @@ class PlaceForm(forms.ModelForm):
 @admin.register(Place)
 class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     form = PlaceForm
+    # With the block "Sources" (where each value comes from, and « Séparer »).
+    change_form_template = "admin/places/place/change_form.html"
     wide = forms.TextInput(attrs={"class": "vLargeTextField", "size": 80})
     several = _("Séparez plusieurs adresses par des virgules.")
     field_options = {
@@ -342,7 +347,17 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         # The coordinator has seen the place on the map: the import's correction of
         # swapped coordinates needs no more looking at (places/quality.py).
         obj.flags = [flag for flag in obj.flags if flag != Flag.LOCATION_SWAPPED]
+        if change:
+            # What a coordinator changes is theirs: later imports keep it.
+            merging.mark_local(obj, form.changed_data)
         super().save_model(request, obj, form, change)
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        if change and obj is not None:
+            context.update(place_sources(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -352,6 +367,11 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     def get_urls(self):
         return [
             *self.import_urls(),
+            path(
+                "<int:pk>/separer/<int:record_pk>/",
+                self.admin_site.admin_view(partial(separate, self)),
+                name="places_place_separate",
+            ),
             *super().get_urls(),
         ]
 

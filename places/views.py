@@ -4,9 +4,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count, F, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -142,13 +148,20 @@ def place_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @public_page(place_page)
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    place = get_object_or_404(
+    place = (
         Place.objects.visible()
         .defer("search_vector", "unmapped_values")
         .select_related("commune__parent__parent__parent")
-        .prefetch_related("kinds"),
-        slug=slug,
+        .prefetch_related("kinds")
+        .filter(slug=slug)
+        .first()
     )
+    if place is None:
+        # A place merged into another: its address leads there.
+        kept = Place.objects.filter(slug=slug, status=Place.Status.MERGED).first()
+        if kept is None or kept.merged_into is None:
+            raise Http404
+        return redirect(kept.merged_into, permanent=True)
     prefetch_links(place)
     url = request.build_absolute_uri(place.get_absolute_url())
     # Dropped from the cache when the place is saved (places/caching.py): right
@@ -163,10 +176,30 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "places/place_detail.html",
         {
             "place": place,
-            "source": Source.objects.filter(code=place.source).first(),
+            "sources": sources_of(place),
             "nearby": Place.objects.published().nearest_to(place),
             "json_ld": seo.json_ld(seo.place_data(place, url)),
         },
+    )
+
+
+def sources_of(place: Place) -> list[tuple]:
+    """The producers citizens are told of, with the date each last updated the
+    place: its open records' sources (places/merging.py), newest first. A source
+    only known by its code is left out (its name is written by an administrator)."""
+    records = place.records.filter(withdrawn_at__isnull=True).values_list(
+        "source", "data_updated_on"
+    )
+    # A place made in the admin, or seeded, has no record: its own source.
+    dates: dict[str, object] = {} if records else {place.source: place.known_update}
+    for code, updated in records:
+        if code not in dates or (updated and updated > (dates[code] or updated)):
+            dates[code] = updated
+    named = Source.objects.filter(code__in=dates).exclude(name=F("code"))
+    return sorted(
+        ((source, dates[source.code]) for source in named),
+        key=lambda found: (found[1] is not None, found[1]),
+        reverse=True,
     )
 
 

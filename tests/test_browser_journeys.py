@@ -88,8 +88,8 @@ def test_a_place_page_says_what_is_known_and_what_is_not(
         page.goto(live_server.url + place.get_absolute_url())
         expect(page.get_by_text("Date de mise à jour inconnue")).to_be_visible()
         expect(page.locator("body")).not_to_contain_text("1970")
-        expect(page.locator(".updated")).to_contain_text(
-            "source : Conseillers numériques France Services"
+        expect(page.locator(".sources")).to_contain_text(
+            "Source : Conseillers numériques France Services"
         )
         hours = page.locator("#hours").locator("..")
         expect(hours).to_contain_text("lundi 09:00")

@@ -240,7 +240,10 @@ def test_close_missing_closes_absent_places_of_that_source_only(tmp_path):
     both = [v1_row(), v1_row(id="lieu-2", nom="Autre")]
     import_places(write_csv(tmp_path / "a.csv", both), source_name="hub")
     import_places(
-        write_csv(tmp_path / "o.csv", [v1_row(id="x")]), source_name="autre-hub"
+        write_csv(
+            tmp_path / "o.csv", [v1_row(id="x", nom="Ailleurs", adresse="1 rue Neuve")]
+        ),
+        source_name="autre-hub",
     )
     report = import_places(
         write_csv(tmp_path / "b.csv", [v1_row()]), source_name="hub", close_missing=True
@@ -333,27 +336,26 @@ def test_a_crash_during_the_run_commits_nothing(tmp_path, monkeypatch):
     # Fault injection: the last step inside the transaction fails.
     from places.exchange import importer
 
-    def crash(pks):
+    def crash(pks, user=None):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer, "find_duplicates", crash)
+    monkeypatch.setattr(importer, "match", crash)
     before = snapshot()
     with pytest.raises(RuntimeError):
         import_places(write_csv(tmp_path / "a.csv", [v1_row(), v1_row(id="lieu-2")]))
     assert snapshot() == before
 
 
-def test_cross_source_duplicates_are_reported_not_merged(tmp_path):
+def test_cross_source_duplicates_are_merged_when_sure(tmp_path):
+    # More in tests/test_merging.py.
     import_places(write_csv(tmp_path / "a.csv", [v1_row()]), source_name="hub-a")
     same_place = v1_row(id="autre-id", nom="La Quincaillerie Numérique", pivot="")
     report = import_places(
         write_csv(tmp_path / "b.csv", [same_place]), source_name="hub-b"
     )
-    assert report.created == 1
-    (pair,) = report.duplicates
-    assert {pair["place"]["source"], pair["other"]["source"]} == {"hub-a", "hub-b"}
-    assert pair["reason"] == "nom et position"
-    assert Place.objects.count() >= 2
+    assert (report.created, report.merged, report.duplicates) == (1, 1, [])
+    (place,) = Place.objects.published()
+    assert set(place.records.values_list("source", flat=True)) == {"hub-a", "hub-b"}
 
 
 def test_command_prints_counts_and_writes_the_json_report(tmp_path, capsys):

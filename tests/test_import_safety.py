@@ -319,7 +319,13 @@ def test_a_point_far_from_its_commune_is_kept_and_flagged(tmp_path):
             tmp_path / "far.csv",
             [
                 v1_row(id="sydney", latitude="-33.87", longitude="151.21"),
-                v1_row(id="near", latitude="48.12", longitude="-1.70"),
+                v1_row(
+                    id="near",
+                    nom="Autre lieu",
+                    adresse="1 rue Neuve",
+                    latitude="48.12",
+                    longitude="-1.70",
+                ),
             ],
         )  # fmt: skip
     )

@@ -350,7 +350,9 @@ def test_a_place_page_names_its_producer_only_with_a_name_for_people(client):
     Source.objects.update_or_create(code="cr93", defaults={"name": "cr93"})
     named = PlaceFactory(source="conseiller-numerique")
     coded = PlaceFactory(source="cr93")
-    text = soup(client.get(named.get_absolute_url())).find(class_="updated").get_text()
-    assert "source : Conseillers numériques France Services" in text
-    text = soup(client.get(coded.get_absolute_url())).find(class_="updated").get_text()
-    assert "source" not in text and "cr93" not in text
+    page = soup(client.get(named.get_absolute_url()))
+    text = page.find(class_="sources").get_text()
+    assert "Source : Conseillers numériques France Services" in text
+    page = soup(client.get(coded.get_absolute_url()))
+    assert page.find(class_="sources") is None
+    assert "cr93" not in page.find(class_="updated").get_text()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from ..caching import forget_place_pages
+from ..matching import match
 from ..models import (
     LINKED_FIELDS,
     OpeningPeriod,
@@ -25,12 +26,12 @@ from ..models import (
 )
 from ..openings import refresh_openings
 from ..signals import send_after_commit
-from .duplicates import find_duplicates
 from .reader import FileRefused, read_table
 from .records import Issue, Record, Rejected
 from .references import References, known_values
 from .reports import ImportReport, RowReport
 from .rows import RowReader
+from .sources import possible_duplicates, withdraw_missing
 from .standard import EXTENSION_COLUMNS
 from .writing import write
 
@@ -147,6 +148,7 @@ def import_places(
             on_progress(done, len(table.rows))
         try:
             record = reader.read(line, cells)
+            record.row = cells
             if communes is not None and record.fields["commune_id"] not in communes:
                 raise Rejected(
                     "commune", (cells.get("commune") or "").strip(), OUT_OF_SCOPE
@@ -206,23 +208,18 @@ def import_places(
                 [Source(code=code, name=code) for code in {k[0] for k in records}],
                 ignore_conflicts=True,
             )
+            Source.objects.filter(code__in=sources).update(
+                last_imported_at=timezone.now()
+            )
             closed = []
             # A file of which no row could be read closes nothing: it is broken,
             # not empty.
             if close_missing and sources and records:
-                closing = (
-                    Place.objects.filter(source__in=sources)
-                    .exclude(status=Place.Status.CLOSED)
-                    .exclude(pk__in=touched)
-                )
-                if communes is not None:
-                    # Only in the scope: the same source may have places elsewhere.
-                    closing = closing.filter(commune_id__in=communes)
-                closed = list(closing.values_list("slug", flat=True))
-                report.closed = closing.update(
-                    status=Place.Status.CLOSED, updated_at=timezone.now()
-                )
-            report.duplicates = find_duplicates(touched)
+                closed = withdraw_missing(sources, set(records), communes, report)
+            # One place, once: the places written are compared with the others.
+            outcome = match(created_ids + updated_ids, user)
+            report.merged = len(outcome.merged)
+            report.duplicates = possible_duplicates(touched)
             if dry_run:
                 raise DryRun
     except DryRun:

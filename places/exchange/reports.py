@@ -39,6 +39,11 @@ class ImportReport:
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     unmapped_rules: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicates: list[dict] = field(default_factory=list)
+    # One place, once (places/matching.py): places merged into another because the
+    # rules were sure; imported values not applied because a coordinator changed
+    # that field (line, id, field).
+    merged: int = 0
+    conflicts: list[dict] = field(default_factory=list)
     rows: list[RowReport] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -50,7 +55,8 @@ class ImportReport:
             f"{self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, "
             f"{self.rejected} rejected, {self.closed} closed ({self.flagged} flagged, "
-            f"{grouped}{len(self.duplicates)} possible duplicates) — {self.rows_read} "
+            f"{grouped}{self.merged} merged, {len(self.duplicates)} possible "
+            f"duplicates, {len(self.conflicts)} local changes kept) — {self.rows_read} "
             f"rows in {self.seconds:.1f} s (then {self.openings_seconds:.1f} s of "
             "statistics and opening periods)"
         )

@@ -134,3 +134,16 @@ def urls(column: str, raw: str, issues) -> list[str]:
 
 def base_slug(name: str, town: str) -> str:
     return slugify(f"{name} {town}")[:100].strip("-") or "lieu"
+
+
+def our_slug(source_id: str, town: str) -> bool:
+    """Whether a row's id is a page address of ours (an export's `id`), for the
+    place to keep it: a merged place keeps its address when its name changes, so
+    that an export imported again gives the same addresses. Ours end with the
+    commune's name, then perhaps a number."""
+    return (
+        len(source_id) <= 120
+        and slugify(source_id) == source_id
+        and re.fullmatch(rf".+-{re.escape(slugify(town))}(-[0-9]+)?", source_id)
+        is not None
+    )

@@ -17,17 +17,11 @@ from ..models import (
     PointY,
     Territory,
 )
-from .records import Record
+from . import sources
+from .records import SCALAR_FIELDS, Record
 from .reports import ImportReport
-from .values import base_slug
+from .values import base_slug, our_slug
 
-SCALAR_FIELDS = [
-    "name", "pivot", "parent_network", "summary", "description", "other_labels",
-    "address", "address_extra", "postal_code", "commune_id", "location",
-    "location_is_approximate", "itinerant", "fixed_site", "opening_hours",
-    "opening_hours_valid", "phone", "emails", "websites", "booking_url",
-    "accessibility_url", "data_updated_on", "unmapped_values", "flags",
-]  # fmt: skip
 # What a file of the standard says of a place's links: all but the equipment, which
 # the standard does not have (a coordinator's own to set, or an import's when its
 # file has our `equipements` column: then the record holds it too).
@@ -60,27 +54,32 @@ def write(
 ) -> tuple[list[int], list[int], list[int]]:
     """Create, update or leave each record's place; returns the ids of all of them,
     of those created, and of those updated."""
-    sources = {key[0] for key in records}
-    stored = {}
-    rows = (
-        Place.objects.filter(source__in=sources)
+    kept = sources.known(records)
+    rows = {
+        row["pk"]: row
+        for row in Place.objects.filter(pk__in={r["place_id"] for r in kept.values()})
         .annotate(lon=PointX("location"), lat=PointY("location"))
         .values(
             "pk",
-            "source",
-            "source_id",
             "status",
+            "local_fields",
             "lon",
             "lat",
             *(name for name in SCALAR_FIELDS if name != "location"),
         )  # fmt: skip
-    )
-    for row in rows:
-        if (row["source"], row["source_id"]) in records:
-            row["location"] = (
-                (row["lon"], row["lat"]) if row["lon"] is not None else None
-            )
-            stored[row["source"], row["source_id"]] = row
+    }
+    for row in rows.values():
+        row["location"] = (row["lon"], row["lat"]) if row["lon"] is not None else None
+    # A place built from several records, or changed by a coordinator, is derived
+    # again from its records (places/merging.py); the others are their one record.
+    several = sources.built_from_several(rows)
+    derived: dict[int, list] = {}
+    stored = {}
+    for key, found in kept.items():
+        if found["place_id"] in several:
+            derived.setdefault(found["place_id"], []).append((records[key], found))
+        else:
+            stored[key] = rows[found["place_id"]]
     pks = [row["pk"] for row in stored.values()]
     names = relations_of(records.values())
     current = {name: links(name, pks) for name in names}
@@ -93,6 +92,8 @@ def write(
     relation_changes: list[tuple[int, Record]] = []
     updated_ids: list[int] = []
     for key, record in records.items():
+        if key in kept and key not in stored:
+            continue  # derived below
         row = stored.get(key)
         if row is None:
             record.fields["data_updated_on"] = record.fields["data_updated_on"] or today
@@ -134,10 +135,21 @@ def write(
 
     if to_create:
         ids = copy_places(to_create)  # with their links
+        sources.create_records(to_create, ids)
         report.created = len(to_create)
         created_pks = list(ids.values())
     else:
         created_pks = []
+    updated = set(updated_ids)
+    written_back = [records[key] for key, row in stored.items() if row["pk"] in updated]
+    sources.note_rows(written_back, kept)
+    sources.reopen(
+        [
+            found["pk"]
+            for key, found in kept.items()
+            if key in stored and found["withdrawn_at"]
+        ]
+    )
     if to_update:
         Place.objects.bulk_update(
             to_update, sorted(updated_fields) + ["updated_at"], batch_size=1000
@@ -149,14 +161,16 @@ def write(
     Place.objects.filter(pk__in=[pk for pk in updated_ids if pk not in written]).update(
         updated_at=now
     )
-    record_history(created_pks, "+", report.source, user)
-    record_history(updated_ids, "~", report.source, user)
-    return pks + created_pks, created_pks, updated_ids
+    reason = f"import : {Path(report.source).name}"
+    record_history(created_pks, "+", reason, user)
+    record_history(updated_ids, "~", reason, user)
+    updated_ids += sources.update_derived(derived, report)
+    return pks + list(derived) + created_pks, created_pks, updated_ids
 
 
-def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
+def record_history(pks: list[int], kind: str, reason: str, user=None) -> None:
     """The places' history (django-simple-history's tables), as the admin keeps it,
-    in one statement: the place's row and its links, the import as change reason.
+    in one statement: the place's row and its links, with `reason` (the import).
     With the links, a coordinator's later edit shows only what they changed."""
     if not pks:
         return
@@ -185,7 +199,7 @@ def record_history(pks: list[int], kind: str, source: str, user=None) -> None:
             f"WHERE id = ANY(%s) RETURNING history_id, id){''.join(links)} "
             "SELECT count(*) FROM h",
             [
-                f"import : {Path(source).name}"[:100],
+                reason[:100],
                 kind,
                 getattr(user, "pk", None),
                 pks,
@@ -276,7 +290,12 @@ def unique_slugs(records: list[Record]) -> list[str]:
     )
     slugs = []
     for record in records:
-        base = base_slug(record.fields["name"], towns[record.fields["commune_id"]])
+        town = towns[record.fields["commune_id"]]
+        if our_slug(record.source_id, town) and record.source_id not in taken:
+            taken.add(record.source_id)
+            slugs.append(record.source_id)
+            continue
+        base = base_slug(record.fields["name"], town)
         slug, n = base, 1
         while slug in taken:
             n += 1

@@ -7,6 +7,7 @@
   `visible()`, `relevant()`, `near()`, `nearest_to()`, `open_at()`…), ranking and
   completeness;
 - `place`: the place itself;
+- `records`: the records of its sources, and the places that may be one;
 - `openings`: what its hours say (`PlaceHours`), and its opening periods, for
   "open now";
 - `triggers`: what the database keeps derived (search vector, facet arrays),
@@ -25,6 +26,7 @@ from .common import (
 )
 from .openings import OpeningPeriod
 from .place import NEW_SLUGS_LOCK, Place, kinds_with_counts, lock_new_slugs
+from .records import MatchCandidate, SourceRecord
 from .search import (
     CLOSE_NAMES,
     COMPLETENESS,
@@ -81,6 +83,8 @@ from .vocabularies import (
 )
 
 __all__ = [
+    "MatchCandidate",
+    "SourceRecord",
     "ARRONDISSEMENT_SUFFIX",
     "CLOSE_ENOUGH",
     "CLOSE_NAMES",

@@ -45,6 +45,9 @@ class Place(PlaceHours, models.Model):
         DRAFT = "draft", _("brouillon")
         PUBLISHED = "published", _("publié")
         CLOSED = "closed", _("fermé définitivement")
+        # Another record of a place kept elsewhere (`merged_into`): no page of its
+        # own (its address redirects there), restored by an unmerge.
+        MERGED = "merged", _("fusionné")
 
     # Identity and provenance.
     name = models.CharField(_("nom"), max_length=250)  # nom
@@ -275,6 +278,35 @@ class Place(PlaceHours, models.Model):
         ),
     )
 
+    # Sources (places/merging.py): a place is built from the records of its
+    # sources (`records`); the fields a coordinator changed are theirs ("modifié
+    # localement"), kept over every later import; `provenance` says, for each other
+    # field, the source whose value it shows.
+    local_fields = ArrayField(
+        models.CharField(max_length=40),
+        verbose_name=_("modifié localement"),
+        default=list,
+        db_default=[],
+        blank=True,
+        editable=False,
+    )
+    provenance = models.JSONField(
+        _("provenance des champs"),
+        default=dict,
+        db_default={},
+        blank=True,
+        editable=False,
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("fusionné dans"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="merged_places",
+    )
+
     # Freshness.
     data_updated_on = models.DateField(
         _("date de mise à jour des informations"), default=dt.date.today
@@ -303,7 +335,7 @@ class Place(PlaceHours, models.Model):
                 name="place_unique_source_id",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published", "closed"]),
+                condition=Q(status__in=["draft", "published", "closed", "merged"]),
                 name="place_status_valid",
             ),
             models.CheckConstraint(

@@ -150,8 +150,10 @@ class PlaceQuerySet(models.QuerySet):
 
     def visible(self) -> "PlaceQuerySet":
         """What has a public page: published places, and closed ones (their page
-        says so); not drafts."""
-        return self.exclude(status=self.model.Status.DRAFT)
+        says so); not drafts, nor places merged into another (theirs redirects)."""
+        return self.exclude(
+            status__in=[self.model.Status.DRAFT, self.model.Status.MERGED]
+        )
 
     def nearest_to(self, place, count: int = 5) -> list:
         """The places of this set nearest to `place`, nearest first, each once. The

@@ -158,6 +158,17 @@ class Source(models.Model):
         _("nom"), max_length=200, help_text=_("Le nom du producteur, pour le public.")
     )
     website = models.URLField(_("site web"), max_length=500, blank=True)
+    licence = models.CharField(
+        _("licence"),
+        max_length=200,
+        blank=True,
+        help_text=_("La licence sous laquelle le producteur publie ses données."),
+    )
+    # The last import of this source's file: each of its open records was seen then
+    # (a record's "last seen" without writing every record at every import).
+    last_imported_at = models.DateTimeField(
+        _("dernier import"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("source de données")
