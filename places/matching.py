@@ -16,6 +16,8 @@ from .models import MatchCandidate, normalize_name
 NEAR_METRES = 150
 # Candidates: names at least this alike (trigrams) when close together.
 LOOKED_AT = 0.4
+CANDIDATES = 10  # at most, for each place and each way of finding them
+NAME = "immutable_unaccent(lower({}.name))"  # as the trigram index reads it
 
 ABBREVIATIONS = {
     "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
@@ -48,22 +50,32 @@ WITH touched AS (
   WHERE id = ANY(%(pks)s) AND status = 'published'
 ),
 pairs AS (
-  SELECT a.id AS a_id, b.id AS b_id FROM touched a JOIN places_place b
-    ON b.location && ST_Expand(a.location, 0.003)
-   AND ST_DWithin(a.location::geography, b.location::geography, {NEAR_METRES})
-  WHERE b.id <> a.id AND b.status = 'published'
-    AND similarity(lower(immutable_unaccent(a.name)),
-                   lower(immutable_unaccent(b.name))) >= {LOOKED_AT}
+  -- At most CANDIDATES per place and way: a commune of 2,000 "Espace 1…2000"
+  -- would otherwise give 4 million pairs.
+  SELECT a.id AS a_id, b.id AS b_id FROM touched a CROSS JOIN LATERAL (
+    SELECT b.id FROM places_place b
+    WHERE b.location && ST_Expand(a.location, 0.003)
+      AND ST_DWithin(a.location::geography, b.location::geography, {NEAR_METRES})
+      AND b.id <> a.id AND b.status = 'published'
+      AND similarity({NAME.format("a")}, {NAME.format("b")}) >= {LOOKED_AT}
+    ORDER BY a.location <-> b.location, b.id LIMIT {CANDIDATES}
+  ) b
   UNION
-  SELECT a.id, b.id FROM touched a JOIN places_place b
-    ON b.commune_id = a.commune_id AND b.id <> a.id AND b.status = 'published'
-  WHERE similarity(lower(immutable_unaccent(a.name)),
-                   lower(immutable_unaccent(b.name))) >= {LOOKED_AT}
+  SELECT a.id, b.id FROM touched a CROSS JOIN LATERAL (
+    SELECT b.id FROM places_place b
+    WHERE b.commune_id = a.commune_id AND b.id <> a.id AND b.status = 'published'
+      AND {NAME.format("b")} %% {NAME.format("a")}  -- the trigram index
+      AND similarity({NAME.format("a")}, {NAME.format("b")}) >= {LOOKED_AT}
+    LIMIT {CANDIDATES}
+  ) b
   UNION
-  SELECT a.id, b.id FROM touched a JOIN places_place b
-    ON b.pivot = a.pivot AND b.commune_id = a.commune_id
-  WHERE a.pivot <> '' AND a.pivot !~ '^(.)\\1*$' AND b.id <> a.id
-    AND b.status = 'published'
+  SELECT a.id, b.id FROM touched a CROSS JOIN LATERAL (
+    SELECT b.id FROM places_place b
+    WHERE b.pivot = a.pivot AND b.commune_id = a.commune_id AND b.id <> a.id
+      AND b.status = 'published'
+    ORDER BY b.id LIMIT {CANDIDATES}
+  ) b
+  WHERE a.pivot <> '' AND a.pivot !~ '^(.)\\1*$'
 ),
 ordered AS (
   SELECT DISTINCT least(a_id, b_id) AS a_id, greatest(a_id, b_id) AS b_id FROM pairs
@@ -190,8 +202,8 @@ def decide(pair: Pair) -> str | None:
     if pair.same_commune:
         if pair.same_id:
             return "merge"
-        if pair.other_number:
-            return "review"
+        if pair.other_number:  # "Espace 12" and "Espace 13"
+            return "review" if pair.same_address else None
         if pair.same_name and (pair.same_address or near):
             return "merge"
         alike = pair.address >= SURE_ADDRESS and not pair.other_house
@@ -241,18 +253,22 @@ def match(pks: list[int], user=None) -> Outcome:
 
 def match_once(pks: list[int], user=None) -> tuple[list, int]:
     merged, to_review = [], 0
-    sure = []
+    sure, review = [], []
     for pair in pairs_of(pks):
         verdict = decide(pair)
         if verdict == "merge":
             sure.append(pair)
         elif verdict == "review":
-            _candidate, created = MatchCandidate.objects.get_or_create(
-                first_id=pair.first,
-                second_id=pair.second,
-                defaults={"reason": pair.reasons()[:200], "score": pair.score},
+            review.append(
+                MatchCandidate(
+                    first_id=pair.first,
+                    second_id=pair.second,
+                    reason=pair.reasons()[:200],
+                    score=pair.score,
+                )
             )
-            to_review += created
+    # Pairs already proposed stay as they are.
+    to_review = len(MatchCandidate.objects.bulk_create(review, ignore_conflicts=True))
     # Groups (a pair may chain places: A=B, B=C), each merged into its oldest place.
     group: dict[int, int] = {}
 
