@@ -214,23 +214,8 @@ def remember(
     score: float = 0.0,
 ) -> None:
     """Keep the decision on the pair (a "not the same" is never proposed again)."""
-    a, b = sorted([first.pk, second.pk])
-    decided = {
-        "decision": decision,
-        "decided_by": user,
-        "decided_at": timezone.now(),
-        "automatic": automatic,
-    }
-    MatchCandidate.objects.update_or_create(
-        first_id=a,
-        second_id=b,
-        defaults=decided,
-        create_defaults={
-            **decided,
-            "reason": reason or "décision d’un coordinateur",
-            "score": score,
-        },
-    )
+    pair = (first.pk, second.pk, reason or "décision d’un coordinateur", score)
+    remember_many([pair], decision, user, automatic)
 
 
 def remember_many(
