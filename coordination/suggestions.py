@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from places import merging
 from places.exchange.values import e164_number
 from places.french_hours import read_hours
 from places.models import Place
@@ -117,6 +118,9 @@ def accept(suggestion: Suggestion, user) -> None:
         place._change_reason = _("Suggestion n°%d acceptée") % suggestion.pk
         place._history_user = user
     with deciding(suggestion, user, Suggestion.Status.ACCEPTED):
+        if field not in (Field.OTHER, Field.CLOSED):
+            # A coordinator's decision: kept over later imports (places/merging.py).
+            merging.mark_local(place, [field])
         if field != Field.OTHER:
             place.save()
         suggestion.applied_value = value

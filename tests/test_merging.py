@@ -238,3 +238,18 @@ def test_only_opaque_ids_make_copies():
     assert matching.copied_id(copy, "62bace13dd51e705b180b3af")
     assert not matching.copied_id("reseau-mediatheque-brest", "mediatheque-brest")
     assert not matching.copied_id("lieu-1", "1")
+
+
+def test_an_accepted_suggestion_is_kept_over_later_imports(tmp_path, admin_user):
+    from coordination.models import Suggestion
+    from coordination.suggestions import accept
+
+    import_rows(tmp_path, "a.csv", [row_a()])
+    suggestion = Suggestion.objects.create(
+        place=shown(), field=Suggestion.Field.PHONE, proposed_value="02 99 44 44 44"
+    )
+    accept(suggestion, admin_user)
+    report = import_rows(tmp_path, "a.csv", [row_a(telephone="+33299333333")])
+    assert shown().phone == "+33299444444"
+    assert shown().local_fields == ["phone"]
+    assert [c["field"] for c in report.conflicts] == ["phone"]
