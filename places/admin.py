@@ -25,7 +25,7 @@ from .admin_filters import (
     SourceFilter,
 )
 from .admin_links import list_choices_together
-from .admin_matching import place_sources, separate
+from .admin_matching import place_sources, separate, show_provenance
 from .caching import forget_place_pages
 from .links import prefetch_links
 from .models import (
@@ -362,6 +362,8 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user
+        if obj is not None:
+            show_provenance(form, obj)
         return form
 
     def get_urls(self):

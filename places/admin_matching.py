@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -65,6 +67,28 @@ class RecordRow:
     source: str  # the source's name
     last_seen: dt.datetime | None  # the source's last import
     from_elsewhere: bool  # first made another place: "Séparer" gives it back
+
+
+def show_provenance(form, place: Place) -> None:
+    """Where each field's value comes from, under the field itself (its help text,
+    which the admin does not escape: the sources' names are escaped here, as a
+    source's code comes from a partner's file)."""
+    provenance = place.provenance or {}
+    names = sources_of(code for code in provenance.values() if code != merging.LOCAL)
+    for name, code in provenance.items():
+        field = form.base_fields.get("commune" if name == "commune_id" else name)
+        if field is None:
+            continue
+        said = (
+            gettext("Modifié localement")
+            if code == merging.LOCAL
+            else gettext("Valeur de : %(source)s") % {"source": names[code][0]}
+        )
+        field.help_text = (
+            format_html("{}<br>{}", mark_safe(field.help_text), said)  # noqa: S308
+            if field.help_text
+            else format_html("{}", said)
+        )
 
 
 def field_label(name: str) -> str:

@@ -253,3 +253,19 @@ def test_an_accepted_suggestion_is_kept_over_later_imports(tmp_path, admin_user)
     assert shown().phone == "+33299444444"
     assert shown().local_fields == ["phone"]
     assert [c["field"] for c in report.conflicts] == ["phone"]
+
+
+def test_the_admin_says_where_each_field_comes_from(tmp_path, admin_client):
+    import_rows(tmp_path, "a.csv", [row_a()])
+    import_rows(tmp_path, "b.csv", [row_b(source="<b>hub-b</b>")])
+    place = shown()
+    merging.mark_local(place, ["name"])
+    place.name = "La Quincaillerie"
+    place.save()
+    page = admin_client.get(f"/admin/places/place/{place.pk}/change/")
+    form = soup(page.content, "html.parser")
+    phone = form.find(id="id_phone").find_parent(class_="form-row").get_text(" ")
+    assert "Valeur de : <b>hub-b</b>" in phone  # escaped: shown as written
+    name = form.find(id="id_name").find_parent(class_="form-row").get_text(" ")
+    assert "Modifié localement" in name
+    assert b"<b>hub-b</b>" not in page.content
