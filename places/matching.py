@@ -36,10 +36,6 @@ SELECT a.id, b.id, a.name, b.name, a.address, b.address, a.commune_id = b.commun
 FROM ordered o
 JOIN places_place a ON a.id = o.a_id
 JOIN places_place b ON b.id = o.b_id
-WHERE NOT EXISTS (
-  SELECT 1 FROM places_matchcandidate m
-  WHERE m.first_id = o.a_id AND m.second_id = o.b_id AND m.decision <> 'pending'
-)
 ORDER BY a.id, b.id
 """
 
@@ -79,6 +75,8 @@ pairs AS (
 ),
 ordered AS (
   SELECT DISTINCT least(a_id, b_id) AS a_id, greatest(a_id, b_id) AS b_id FROM pairs
+  EXCEPT  -- a pair decided is never proposed again
+  SELECT first_id, second_id FROM places_matchcandidate WHERE decision <> 'pending'
 )
 """
     + FEATURES_SQL
@@ -231,7 +229,6 @@ def pairs_of(pks: list[int]) -> list[Pair]:
 @dataclass
 class Outcome:
     merged: list[tuple[int, int]]  # (kept, merged into it)
-    to_review: int
 
 
 @transaction.atomic
@@ -240,19 +237,18 @@ def match(pks: list[int], user=None) -> Outcome:
     the rules are sure of (into the oldest place of each group), keep the others
     for review. A merged place shows new values (its records'): it is compared
     again, until nothing more is sure."""
-    outcome = Outcome([], 0)
+    outcome = Outcome([])
     for _round in range(5):
-        merged, to_review = match_once(pks, user)
+        merged = match_once(pks, user)
         outcome.merged += merged
-        outcome.to_review += to_review
         if not merged:
             break
         pks = sorted({kept for kept, _other in merged})
     return outcome
 
 
-def match_once(pks: list[int], user=None) -> tuple[list, int]:
-    merged, to_review = [], 0
+def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
+    merged = []
     sure, review = [], []
     for pair in pairs_of(pks):
         verdict = decide(pair)
@@ -268,7 +264,7 @@ def match_once(pks: list[int], user=None) -> tuple[list, int]:
                 )
             )
     # Pairs already proposed stay as they are.
-    to_review = len(MatchCandidate.objects.bulk_create(review, ignore_conflicts=True))
+    MatchCandidate.objects.bulk_create(review, ignore_conflicts=True)
     # Groups (a pair may chain places: A=B, B=C), each merged into its oldest place.
     group: dict[int, int] = {}
 
@@ -288,4 +284,4 @@ def match_once(pks: list[int], user=None) -> tuple[list, int]:
     if groups:
         found = {(p.first, p.second): (p.reasons(), p.score) for p in sure}
         merge_groups(groups, user, automatic=True, found=found)
-    return merged, to_review
+    return merged

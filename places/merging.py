@@ -75,10 +75,6 @@ def values_of_places(pks) -> dict[int, dict]:
     return found
 
 
-def values_of_place(place: Place) -> dict:
-    return values_of_places([place.pk])[place.pk]
-
-
 def empty(value) -> bool:
     return value in (None, "", [], {})
 

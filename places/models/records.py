@@ -1,8 +1,6 @@
 """Where a place's values come from: the records of its sources, and the pairs of
 places that may be one (places/merging.py, places/matching.py)."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
@@ -55,10 +53,6 @@ class SourceRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.source} · {self.source_id}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.withdrawn_at is None
-
 
 class MatchCandidate(models.Model):
     """Two places that may be one, found by places/matching.py: merged at once when
@@ -106,7 +100,3 @@ class MatchCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_id} / {self.second_id}"
-
-    @property
-    def decided_on(self) -> dt.date | None:
-        return self.decided_at.date() if self.decided_at else None

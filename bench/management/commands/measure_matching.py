@@ -47,8 +47,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(
                 "WITH ordered AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-                "AS t(a_id, b_id))"
-                + FEATURES_SQL.replace("WHERE NOT EXISTS", "WHERE TRUE OR NOT EXISTS"),
+                "AS t(a_id, b_id))" + FEATURES_SQL,
                 [[a for a, _ in pairs], [b for _, b in pairs]],
             )
             found = [features(row) for row in cursor.fetchall()]
