@@ -3,10 +3,12 @@ in the coordinator's territory only; each job its sender's; files that are refus
 or too big; nothing left behind."""
 
 import pytest
+from bs4 import BeautifulSoup as soup
 from django.core.management import call_command
 from django.test import Client
 
 from coordination.models import ImportJob
+from places import merging
 from places.models import Place
 
 from . import factories
@@ -174,3 +176,36 @@ def test_a_job_never_stays_running(bretagne, tmp_path, tasks_run_at_once):
     assert (
         "interrompu" in bretagne.get(f"{PLACES}importer/{stalled.pk}/").content.decode()
     )
+
+
+def test_the_report_lists_merges_and_the_local_changes_kept(
+    bretagne, tmp_path, tasks_run_at_once
+):
+    header = CSV.splitlines()[0] + ",telephone"
+    rennes = "r1,Atelier de Rennes,Rennes,35000,35238,1 rue A,48.11,-1.68,partenaire"
+    url = send(bretagne, tmp_path, f"{header}\n{rennes},0299000001")["Location"]
+    bretagne.post(url, {"confirm": "1"})
+    place = Place.objects.get(source="partenaire")
+    merging.mark_local(place, ["phone"])
+    place.phone = "+33299000002"
+    place.save()
+    # The file offers another phone, and another partner describes the same place.
+    again = "\n".join(
+        [
+            header,
+            f"{rennes},0299000003",
+            "x1,Atelier de Rennes,Rennes,35000,35238,1 rue A,48.11,-1.68,autre,",
+        ]
+    )
+    url = send(bretagne, tmp_path, again)["Location"]
+    page = bretagne.post(url, {"confirm": "1"}, follow=True).content.decode()
+    assert "1 lieu fusionné avec un lieu existant" in page
+    (row,) = soup(page, "html.parser").select("#import-conflicts tbody tr")
+    assert [cell.get_text() for cell in row.find_all("td")] == [
+        "2",
+        "r1",
+        "Atelier de Rennes",
+        "téléphone",
+    ]
+    place.refresh_from_db()
+    assert place.phone == "+33299000002" and place.records.count() == 2

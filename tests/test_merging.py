@@ -76,6 +76,24 @@ def test_the_same_place_from_two_sources_is_one_place(tmp_path, client):
     assert pair.decision == MatchCandidate.Decision.MERGED and pair.automatic
 
 
+def test_files_loaded_without_matching_are_matched_by_the_command(tmp_path):
+    """`import_places --no-match` loads; `match_places` merges afterwards, once."""
+    from django.core.management import call_command
+
+    for name, row in (("a.csv", row_a()), ("b.csv", row_b())):
+        call_command("import_places", write_csv(tmp_path / name, [row]), "--no-match")
+    assert Place.objects.published().count() == 2
+    out = io.StringIO()
+    call_command("match_places", "--dry-run", stdout=out)
+    assert "DRY RUN" in out.getvalue() and "1 merged" in out.getvalue()
+    assert Place.objects.published().count() == 2
+    call_command("match_places", stdout=out)
+    assert shown().records.count() == 2
+    out = io.StringIO()
+    call_command("match_places", stdout=out)
+    assert "1 published places compared: 0 merged" in out.getvalue()
+
+
 def test_reimports_write_nothing_and_merges_survive(tmp_path):
     import_rows(tmp_path, "a.csv", [row_a()])
     import_rows(tmp_path, "b.csv", [row_b()])
@@ -98,7 +116,15 @@ def test_a_coordinators_change_wins_over_later_imports(tmp_path):
     place = shown()
     assert place.phone == "+33299222222"
     assert place.provenance["phone"] == merging.LOCAL
-    assert report.conflicts == [{"line": 2, "id": "a-1", "field": "phone"}]
+    assert report.conflicts == [
+        {
+            "line": 2,
+            "id": "a-1",
+            "name": place.name,
+            "field": "phone",
+            "label": "téléphone",
+        }
+    ]
     # The other fields still follow the source.
     import_rows(tmp_path, "a.csv", [row_a(adresse="14 rue de Brest")])
     assert shown().address == "14 rue de Brest"

@@ -99,13 +99,16 @@ def import_places(
     content: bytes | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     mapping=None,
+    matching: bool = True,
 ) -> ImportReport:
     """Import `source` (a path or URL; or its name, with its `content`); see the
     module docstring. Raises `FileRefused` (from the reader) when the file cannot be
     read at all. With `communes` (a coordinator's scope), a row whose commune is not
     one of them is rejected. `user` (the admin's) is recorded in the places'
     history. `on_progress(rows read, rows)` is called as rows are read. With
-    `mapping` (places/exchange/mapping/), the file is a partner's own layout."""
+    `mapping` (places/exchange/mapping/), the file is a partner's own layout.
+    Without `matching`, the places written are not compared with the others (to
+    load several files, then run `manage.py match_places` once)."""
     if close_missing and not source_name:
         # Without one named source, "missing" would reach into other partners' places.
         raise ValueError("--close-missing needs --source.")
@@ -217,8 +220,8 @@ def import_places(
             if close_missing and sources and records:
                 closed = withdraw_missing(sources, set(records), communes, report)
             # One place, once: the places written are compared with the others.
-            outcome = match(created_ids + updated_ids, user)
-            report.merged = len(outcome.merged)
+            if matching:
+                report.merged = len(match(created_ids + updated_ids, user).merged)
             report.duplicates = possible_duplicates(touched)
             if dry_run:
                 raise DryRun

@@ -146,7 +146,13 @@ def update_derived(
                 shown = current["relations"].get(name, current.get(name))
                 if (name in new or name in new["relations"]) and offered != shown:
                     report.conflicts.append(
-                        {"line": record.line, "id": record.source_id, "field": name}
+                        {
+                            "line": record.line,
+                            "id": record.source_id,
+                            "name": place.name,
+                            "field": name,
+                            "label": str(Place._meta.get_field(name).verbose_name),
+                        }
                     )
             if stored.values == new and stored.withdrawn_at is None:
                 continue

@@ -46,6 +46,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Mark closed the places of --source that are absent from the file.",
         )
+        parser.add_argument(
+            "--no-match",
+            action="store_false",
+            dest="matching",
+            help=(
+                "Do not compare the places written with the others (run "
+                "match_places after loading several files)."
+            ),
+        )
 
     def handle(
         self, *args, source, source_name, dry_run, report, fmt, close_missing, **kw
@@ -71,6 +80,7 @@ class Command(BaseCommand):
                 close_missing=close_missing,
                 progress=sys.stderr.isatty(),
                 mapping=layout,
+                matching=kw["matching"],
             )
         except FileRefused as error:
             raise CommandError(f"File refused, nothing changed: {error}") from error
