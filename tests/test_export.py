@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from bench.management.commands.measure_duplicates import measure
 from places.exchange.importer import import_places
 from places.exchange.standard import COLUMNS
 from places.models import Place
@@ -91,6 +92,11 @@ def test_real_data_exports_valid_and_comes_back_identical(tmp_path):
     # (docs/matching.md) are written once.
     assert len(rows) == Place.objects.published().count() > 5900
     assert Place.objects.filter(status=Place.Status.MERGED).count() > 600
+    # Issue 15's goal: visible duplicates at most 1 %, and every name, address
+    # and commune of the files still found (docs/matching.md).
+    found = measure()
+    assert found.duplicates <= 0.01 * found.published
+    assert (found.lost, found.shown + found.found) == (0, found.combinations)
     # Names with quotes, as the partners wrote them (RFC 4180 doubled quotes).
     assert 'Foyer Louis Colin "Joyeuse Retraite"' in {row["nom"] for row in rows}
     report = validate_against_standard(first)

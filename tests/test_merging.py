@@ -94,6 +94,20 @@ def test_files_loaded_without_matching_are_matched_by_the_command(tmp_path):
     assert "1 published places compared: 0 merged" in out.getvalue()
 
 
+def test_a_place_is_found_by_the_name_each_source_gave_it(tmp_path, client):
+    """The place kept shows the newest source's name; a search of its own first
+    name, or of the other place's, still finds it (caught on the real files)."""
+    import_rows(tmp_path, "a.csv", [row_a(nom="La Quincaillerie numérique Colbert")])
+    import_rows(tmp_path, "b.csv", [row_b(id="b-1", nom="Quincaillerie Sévigné")])
+    import_rows(tmp_path, "c.csv", [row_b(id="c-1", source="hub-c")])
+    place = shown()
+    assert place.records.count() == 3
+    assert place.name == "LA QUINCAILLERIE NUMERIQUE"
+    for words in ("Colbert", "Sévigné"):
+        page = soup(client.get("/lieux/", {"q": words}).content, "html.parser")
+        assert place.get_absolute_url() in {a["href"] for a in page.select("a[href]")}
+
+
 def test_reimports_write_nothing_and_merges_survive(tmp_path):
     import_rows(tmp_path, "a.csv", [row_a()])
     import_rows(tmp_path, "b.csv", [row_b()])

@@ -4,9 +4,10 @@
 - visible duplicates: published places sharing a normalised name, address and
   postal code (the issue's goal: at most 1 % of published places);
 - whether anything distinct was merged: each distinct normalised (name, address,
-  commune) of the imported rows (each record's first place keeps its row's values)
-  is still shown by a published place, or is the name of a place merged into a
-  published one and found by a search of that name in its commune."""
+  commune) that the records brought is still shown by a published place, or else
+  the published place its record feeds is found by a search of that name."""
+
+from typing import NamedTuple
 
 from django.core.management.base import BaseCommand
 from django.db import connection
@@ -21,58 +22,70 @@ SELECT count(*), coalesce(sum(n), 0) FROM (
 ) groups
 """
 
+# What each record brought (its own values once mixed with others', the place's
+# while it is its place's only record), and the place it feeds now.
 COMBINATIONS = f"""
-WITH imported AS (
-  SELECT DISTINCT {NAME} AS name, {ADDRESS} AS address, commune_id
-  FROM places_place p
-  WHERE EXISTS (SELECT 1 FROM places_sourcerecord r WHERE r.origin_id = p.id)
+WITH brought AS (
+  SELECT coalesce(r.values->>'name', p.name) AS name,
+         coalesce(r.values->>'address', p.address) AS address,
+         coalesce((r.values->>'commune_id')::bigint, p.commune_id) AS commune_id,
+         p.status, p.search_vector
+  FROM places_sourcerecord r JOIN places_place p ON p.id = r.place_id
+),
+imported AS (
+  SELECT {NAME} AS name, {ADDRESS} AS address, commune_id,
+         bool_or(status = 'published' AND
+                 search_vector @@ plainto_tsquery('french_unaccent', name)) AS found
+  FROM brought GROUP BY 1, 2, 3
 ),
 shown AS (
   SELECT DISTINCT {NAME} AS name, {ADDRESS} AS address, commune_id
   FROM places_place WHERE status = 'published'
-),
-absorbed AS (
-  SELECT DISTINCT {NAME.replace("name", "m.name")} AS name,
-         {ADDRESS.replace("address", "m.address")} AS address, m.commune_id,
-         t.search_vector @@ plainto_tsquery('french_unaccent', m.name) AS found
-  FROM places_place m JOIN places_place t ON t.id = m.merged_into_id
-  WHERE m.status = 'merged' AND t.status = 'published'
 )
 SELECT count(*),
        count(*) FILTER (WHERE s.name IS NOT NULL),
-       count(*) FILTER (WHERE s.name IS NULL AND a.found),
-       count(*) FILTER (WHERE s.name IS NULL AND a.name IS NOT NULL AND NOT a.found),
-       count(*) FILTER (WHERE s.name IS NULL AND a.name IS NULL)
+       count(*) FILTER (WHERE s.name IS NULL AND i.found),
+       count(*) FILTER (WHERE s.name IS NULL AND NOT i.found)
 FROM imported i
 LEFT JOIN shown s USING (name, address, commune_id)
-LEFT JOIN LATERAL (
-  SELECT * FROM absorbed a
-  WHERE (a.name, a.address, a.commune_id) = (i.name, i.address, i.commune_id)
-  ORDER BY a.found DESC LIMIT 1
-) a ON true
 """
+
+
+class Measure(NamedTuple):
+    published: int
+    merged: int
+    groups: int  # of published places sharing a name, address and postal code
+    duplicates: int  # places in those groups
+    combinations: int  # distinct name/address/commune the records brought
+    shown: int  # ... shown by a published place
+    found: int  # ... not shown, but their record's place is found by that name
+    lost: int  # ... neither
+
+
+def measure() -> Measure:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE status = 'published'), "
+            "count(*) FILTER (WHERE status = 'merged') FROM places_place"
+        )
+        counts = cursor.fetchone()
+        cursor.execute(VISIBLE)
+        counts += cursor.fetchone()
+        cursor.execute(COMBINATIONS)
+        return Measure(*counts, *cursor.fetchone())
 
 
 class Command(BaseCommand):
     help = "Visible duplicates, and whether imported places are all still found."
 
     def handle(self, *args, **options):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FILTER (WHERE status = 'published'), "
-                "count(*) FILTER (WHERE status = 'merged') FROM places_place"
-            )
-            published, merged = cursor.fetchone()
-            cursor.execute(VISIBLE)
-            groups, places = cursor.fetchone()
-            cursor.execute(COMBINATIONS)
-            total, shown, found, lost, gone = cursor.fetchone()
+        m = measure()
         self.stdout.write(
-            f"{published} published places, {merged} merged into others\n"
-            f"visible duplicates: {groups} groups, {places} places "
-            f"({places / max(published, 1):.2%} of published places)\n"
-            f"distinct name/address/commune of the imported rows: {total}; "
-            f"shown by a published place {shown}; merged and found by their name "
-            f"{found}; merged, not found by their name {lost}; "
-            f"neither (closed or withdrawn) {gone}"
+            f"{m.published} published places, {m.merged} merged into others\n"
+            f"visible duplicates: {m.groups} groups, {m.duplicates} places "
+            f"({m.duplicates / max(m.published, 1):.2%} of published places)\n"
+            f"distinct name/address/commune of the imported rows: {m.combinations}; "
+            f"shown by a published place {m.shown}; not shown as such but their "
+            f"record's place is published and found by their name {m.found}; "
+            f"neither {m.lost}"
         )
