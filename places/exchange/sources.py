@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .. import merging
@@ -217,29 +217,25 @@ def withdraw_missing(
 
 
 def possible_duplicates(pks: list[int]) -> list[dict]:
-    """The pairs left for a coordinator that involve the places `pks`."""
-    pending = MatchCandidate.objects.filter(
-        decision=MatchCandidate.Decision.PENDING
-    ).select_related("first", "second")
-    wanted = set(pks)
-    found = []
-    for candidate in pending.filter(first_id__in=wanted) | pending.filter(
-        second_id__in=wanted
-    ):
-        found.append(
-            {
-                "place": describe(candidate.first),
-                "other": describe(candidate.second),
-                "reason": candidate.reason,
-            }
+    """The pairs left for a coordinator that involve the places `pks`: each place
+    by its id, name, source and id there, with the reasons found."""
+    keys = ("pk", "name", "source", "source_id")
+    pending = (
+        MatchCandidate.objects.filter(decision=MatchCandidate.Decision.PENDING)
+        .filter(Q(first_id__in=pks) | Q(second_id__in=pks))
+        .order_by("-score", "pk")
+        .values_list(
+            "reason",
+            *(f"first__{key}" for key in keys),
+            *(f"second__{key}" for key in keys),
         )
-    return found
-
-
-def describe(place: Place) -> dict:
-    return {
-        "id": place.pk,
-        "name": place.name,
-        "source": place.source,
-        "source_id": place.source_id,
-    }
+    )
+    described = ("id", "name", "source", "source_id")
+    return [
+        {
+            "place": dict(zip(described, row[1:5], strict=True)),
+            "other": dict(zip(described, row[5:], strict=True)),
+            "reason": row[0],
+        }
+        for row in pending
+    ]
