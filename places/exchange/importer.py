@@ -36,6 +36,7 @@ from .standard import EXTENSION_COLUMNS
 from .writing import write
 
 PROGRESS_EVERY = 250  # rows between two calls of `on_progress`
+ANALYZE_FROM = 500  # places created, from which the planner's statistics are renewed
 # What a coordinator's import says of a row it may not write, whatever the reason
 # (its commune, or a place of that id elsewhere): nothing about other territories.
 OUT_OF_SCOPE = "hors de votre territoire"
@@ -219,7 +220,12 @@ def import_places(
             # not empty.
             if close_missing and sources and records:
                 closed = withdraw_missing(sources, set(records), communes, report)
-            # One place, once: the places written are compared with the others.
+            # One place, once: the places written are compared with the others,
+            # with the planner knowing them (before, a first import of 4,900 places
+            # was matched by scanning the table once per place: 4.5 s, then 0.3 s).
+            if matching and len(created_ids) >= ANALYZE_FROM:
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE places_place")
             if matching:
                 report.merged = len(match(created_ids + updated_ids, user).merged)
             report.duplicates = possible_duplicates(touched)
