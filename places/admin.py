@@ -13,10 +13,10 @@ from leaflet.admin import LeafletGeoAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from coordination.roles import scoped
 from coordination.scope import ScopedAdminMixin, check_commune
 
-from . import merging
+# admin_matching and admin_references register their pages when imported.
+from . import admin_matching, admin_references, merging  # noqa: F401
 from .admin_filters import (
     DepartementFilter,
     FlagFilter,
@@ -25,94 +25,17 @@ from .admin_filters import (
     SourceFilter,
 )
 from .admin_links import list_choices_together
-from .admin_matching import place_sources, separate, show_provenance
+from .admin_sources import place_sources, separate, show_provenance
 from .caching import forget_place_pages
 from .links import prefetch_links
 from .models import (
-    AccessMode,
-    Equipment,
-    Fee,
-    Kind,
-    Label,
     Place,
-    Programme,
-    Public,
-    Service,
-    Source,
-    SpecialSupport,
-    StructureType,
-    SupportMode,
-    Territory,
     normalize_name,
     prefix_query,
 )
 from .quality import Flag
 from .signals import send_after_commit
 from .widgets import OpeningHoursWidget
-
-
-@admin.register(Kind)
-class KindAdmin(admin.ModelAdmin):
-    list_display = ["label", "code", "structure_type", "position"]
-    list_editable = ["position"]
-    prepopulated_fields = {"code": ["label"]}
-
-
-class TermAdmin(admin.ModelAdmin):
-    """One admin page per vocabulary (each a proxy of `Term`)."""
-
-    list_display = ["label", "label_en", "value", "code", "position"]
-    list_editable = ["position"]
-    search_fields = ["label", "label_en", "value", "code"]
-    fields = ["label", "label_en", "value", "code", "description", "position"]
-    prepopulated_fields = {"code": ["label"]}
-
-
-for vocabulary_model in (
-    Service,
-    Public,
-    SpecialSupport,
-    Fee,
-    AccessMode,
-    SupportMode,
-    Programme,
-    Label,
-    StructureType,
-    Equipment,
-):
-    admin.site.register(vocabulary_model, TermAdmin)
-
-
-@admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "website"]
-    search_fields = ["name", "code"]
-
-
-@admin.register(Territory)
-class TerritoryAdmin(LeafletGeoAdmin):
-    list_display = ["name", "code", "level", "departement_code", "population"]
-    list_filter = ["level"]
-    search_fields = ["name", "code"]
-    ordering = ["level", "name"]
-    raw_id_fields = ["parent", "epci"]
-    show_full_result_count = False
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
-        )
-        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
-            # Every autocomplete of territories offers a coordinator their own
-            # territory only, whatever the parameters say.
-            queryset = scoped(queryset, request.user, "")
-            # The place form's commune: communes and arrondissements, largest first.
-            # (Django reads `model_name` without regard to case: so does this.)
-            if request.GET.get("model_name", "").lower() == "place":
-                queryset = queryset.filter(
-                    level__in=["commune", "arrondissement"]
-                ).order_by("-population")
-        return queryset, may_have_duplicates
 
 
 class PlaceForm(forms.ModelForm):
