@@ -243,6 +243,30 @@ def test_a_coordinator_s_import_cannot_touch_a_place_of_another_territory(tmp_pa
     assert (draft.name, draft.status) == ("Brouillon marseillais", "draft")
 
 
+def test_a_record_s_id_stays_out_of_scope_when_its_place_changed_its_own(tmp_path):
+    """A row finds its place through the source's record: a coordinator elsewhere
+    who changed the place's own `source_id` in the admin must not open it to
+    another territory's import (found by a review, session 14)."""
+    marseille = v1_row(id="m-1", source="cnfs", nom="Espace de Marseille",
+                       commune="Marseille", code_postal="13011", code_insee="13211",
+                       latitude="43.29", longitude="5.49")  # fmt: skip
+    import_places(write_csv(tmp_path / "m.csv", [marseille]))
+    Place.objects.filter(source_id="m-1").update(source_id="changed-by-hand")
+    rennes = set(
+        Territory.objects.filter(departement_code="35").values_list("pk", flat=True)
+    )
+    report = import_places(
+        write_csv(tmp_path / "a.csv", [v1_row(id="m-1", source="cnfs", nom="Pris")]),
+        communes=rennes,
+    )
+    assert (report.created, report.updated, report.rejected) == (0, 0, 1)
+    assert [reason for _line, _field, reason in rejected(report)] == [
+        "hors de votre territoire"
+    ]
+    place = Place.objects.get(source_id="changed-by-hand")
+    assert (place.name, place.commune.code) == ("Espace de Marseille", "13211")
+
+
 def test_csv_exports_neutralise_formulas_and_read_them_back(tmp_path, client):
     hostile = {
         "name": '=HYPERLINK("http://evil.example","clic")',

@@ -9,6 +9,7 @@ if something changed (upsert on `(source, source_id)`).
 
 import time
 from collections.abc import Callable
+from itertools import chain
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from ..models import (
     OpeningPeriod,
     Place,
     Source,
+    SourceRecord,
     lock_new_slugs,
     search_vectors_deferred,
 )
@@ -258,14 +260,25 @@ def keep_in_scope(
 ) -> None:
     """A coordinator's import (`communes`: their scope) may update only places of
     their territory: a row whose id is a place elsewhere is rejected, "hors de votre
-    territoire", with nothing about that place."""
-    stored = Place.objects.filter(
-        source__in={key[0] for key in records},
-        source_id__in={key[1] for key in records},
-    ).values_list("source", "source_id", "commune_id")
-    for source, source_id, commune_id in stored:
+    territoire", with nothing about that place. A row's id finds its place through
+    the source's record (the place it feeds now, merged or not), or else a place
+    with that source and id (written before records, or by hand): both must be in
+    the territory."""
+    sources = {key[0] for key in records}
+    ids = {key[1] for key in records}
+    fed = SourceRecord.objects.filter(source__in=sources, source_id__in=ids)
+    own = Place.objects.filter(source__in=sources, source_id__in=ids)
+    elsewhere = {
+        (source, source_id)
+        for source, source_id, commune_id in chain(
+            fed.values_list("source", "source_id", "place__commune_id"),
+            own.values_list("source", "source_id", "commune_id"),
+        )
+        if commune_id not in communes
+    }
+    for source, source_id in elsewhere:
         record = records.get((source, source_id))
-        if record is None or commune_id in communes:
+        if record is None:
             continue
         del records[source, source_id]
         if record.issues:  # no longer "flagged": rejected
