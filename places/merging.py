@@ -192,6 +192,14 @@ def rederive_many(pks, reason: str, user=None) -> None:
         for name in {n for _pk, found in changes for n in found.relations}
     }
     set_relations(changes, linked, sorted(linked))
+    # The names of the records are words of the place (places_place_vector): a
+    # record moved in or out changes them, when no column the trigger watches may.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE places_place p SET search_vector = places_place_vector(p) "
+            "WHERE id = ANY(%s)",
+            [pks],
+        )
     record_history(pks, "~", reason, user)
 
 

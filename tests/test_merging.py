@@ -108,6 +108,25 @@ def test_a_place_is_found_by_the_name_each_source_gave_it(tmp_path, client):
         assert place.get_absolute_url() in {a["href"] for a in page.select("a[href]")}
 
 
+def test_a_merge_that_changes_no_field_still_makes_the_other_name_searchable(
+    tmp_path, client
+):
+    """The older source's name does not show, but its words are searched: the
+    kept place's vector is computed again although none of its columns changed
+    (found by a review: a trigger on the place's columns did not fire)."""
+    import_rows(tmp_path, "a.csv", [row_a()])
+    older = row_b(
+        nom="Quincaillerie numérique Sévigné",
+        date_maj="2020-01-01",
+        services=row_a()["services"],  # nothing new in the lists either
+    )
+    assert import_rows(tmp_path, "b.csv", [older]).merged == 1
+    place = shown()
+    assert place.name == "La Quincaillerie numérique"
+    page = soup(client.get("/lieux/", {"q": "Sévigné"}).content, "html.parser")
+    assert place.get_absolute_url() in {a["href"] for a in page.select("a[href]")}
+
+
 def test_reimports_write_nothing_and_merges_survive(tmp_path):
     import_rows(tmp_path, "a.csv", [row_a()])
     import_rows(tmp_path, "b.csv", [row_b()])
