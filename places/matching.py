@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from .merging import merge_groups
-from .models import MatchCandidate, normalize_name
+from .merging import merge_groups, propose
+from .models import normalize_name
 
 # Close enough to be looked at: the same commune, or within this many metres
 # (places are often geocoded apart: the commune join does not need it).
@@ -247,25 +247,6 @@ def match(pks: list[int], user=None) -> Outcome:
     return outcome
 
 
-def propose(pairs: list[Pair]) -> None:
-    """Keep `pairs` for review; pairs already proposed or decided stay as they are.
-    One statement: a file of thousands of look-alikes (4,000 "Espace n" at one
-    address) gives 60,000 pairs, which bulk_create took 12 s to write."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO places_matchcandidate (first_id, second_id, reason, score, "
-            "decision, automatic) SELECT *, %s, false FROM unnest(%s::bigint[], "
-            "%s::bigint[], %s::text[], %s::float8[]) ON CONFLICT DO NOTHING",
-            [
-                MatchCandidate.Decision.PENDING,
-                [pair.first for pair in pairs],
-                [pair.second for pair in pairs],
-                [pair.reasons()[:200] for pair in pairs],
-                [pair.score for pair in pairs],
-            ],
-        )
-
-
 def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
     merged = []
     sure, review = [], []
@@ -275,7 +256,6 @@ def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
             sure.append(pair)
         elif verdict == "review":
             review.append(pair)
-    propose(review)
     # Groups (a pair may chain places: A=B, B=C), each merged into its oldest place.
     group: dict[int, int] = {}
 
@@ -295,4 +275,11 @@ def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
     if groups:
         found = {(p.first, p.second): (p.reasons(), p.score) for p in sure}
         merge_groups(groups, user, automatic=True, found=found)
+    # Proposed once merged: a pair with a place just merged is about the place
+    # it was merged into (and about nothing when both are now one).
+    propose(
+        (min(a, b), max(a, b), pair.reasons(), pair.score)
+        for pair in review
+        if (a := root(pair.first)) != (b := root(pair.second))
+    )
     return merged

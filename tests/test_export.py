@@ -6,12 +6,13 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import override_settings
 
 from bench.management.commands.measure_duplicates import measure
 from places.exchange.importer import import_places
 from places.exchange.standard import COLUMNS
-from places.models import Place
+from places.models import MatchCandidate, Place
 
 from .conftest import REAL_FILES, SHARED_DATA, load_demo, needs_shared_data
 from .factories import PlaceFactory
@@ -97,6 +98,11 @@ def test_real_data_exports_valid_and_comes_back_identical(tmp_path):
     found = measure()
     assert found.duplicates <= 0.01 * found.published
     assert (found.lost, found.shown + found.found) == (0, found.combinations)
+    # Every pair left for review is of two published places (none merged since).
+    assert not MatchCandidate.objects.filter(
+        Q(first__status=Place.Status.MERGED) | Q(second__status=Place.Status.MERGED),
+        decision=MatchCandidate.Decision.PENDING,
+    ).exists()
     # Names with quotes, as the partners wrote them (RFC 4180 doubled quotes).
     assert 'Foyer Louis Colin "Joyeuse Retraite"' in {row["nom"] for row in rows}
     report = validate_against_standard(first)

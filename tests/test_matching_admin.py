@@ -204,7 +204,7 @@ def snapshot(pair: MatchCandidate) -> tuple:
     )
 
 
-def test_a_pair_with_a_place_merged_elsewhere_is_not_decided(
+def test_a_pair_follows_a_merge_and_waits_while_a_place_is_closed(
     national, rennes_pair, tmp_path
 ):
     third_row = {
@@ -212,14 +212,23 @@ def test_a_pair_with_a_place_merged_elsewhere_is_not_decided(
         "adresse": "9 rue de Saint-Malo", "latitude": "48.115", "longitude": "-1.69",
     }  # fmt: skip
     (third,) = imported(tmp_path, [third_row])
+    first = rennes_pair.first
     merging.merge(third, rennes_pair.second)
-    before = snapshot(rennes_pair)
-    page = national.get(f"{PAIRS}{rennes_pair.pk}/change/")
+    # The pair is now about the place kept (it could no longer be decided).
+    assert not MatchCandidate.objects.filter(pk=rennes_pair.pk).exists()
+    pair = MatchCandidate.objects.get(
+        first=min(first.pk, third.pk), second=max(first.pk, third.pk)
+    )
+    assert pair.decision == PENDING
+    # Both places closed meanwhile: the pair waits, nothing can be decided.
+    Place.objects.filter(pk__in=[first.pk, third.pk]).update(status=Place.Status.CLOSED)
+    before = snapshot(pair)
+    page = national.get(f"{PAIRS}{pair.pk}/change/")
     shown = BeautifulSoup(page.content, "html.parser")
     assert shown.select_one("#pair-blocked") and not shown.select_one("#pair-decisions")
-    refused = national.post(f"{PAIRS}{rennes_pair.pk}/fusionner/", follow=True)
+    refused = national.post(f"{PAIRS}{pair.pk}/fusionner/", follow=True)
     assert "n’est plus publié" in refused.content.decode()
-    assert snapshot(rennes_pair) == before
+    assert snapshot(pair) == before
 
 
 def test_an_automatic_merge_says_so(national, tmp_path):

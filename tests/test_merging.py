@@ -127,6 +127,36 @@ def test_a_merge_that_changes_no_field_still_makes_the_other_name_searchable(
     assert place.get_absolute_url() in {a["href"] for a in page.select("a[href]")}
 
 
+def test_pairs_waiting_for_review_follow_a_merge(tmp_path):
+    """A pair with a place merged since is about the place kept; a pair of two
+    places now one is gone (they waited in the queue, undecidable)."""
+    rows = [
+        row_a(
+            id=f"p-{n}",
+            nom=f"Lieu {name}",
+            latitude=f"{48.0 + n / 100:.4f}",
+            adresse=f"{n + 1} place {name}",
+            pivot="",
+            telephone=f"+3329900000{n}",
+        )
+        for n, name in enumerate(("Albatros", "Bécasse", "Cormoran"))  # fmt: skip
+    ]
+    import_rows(tmp_path, "p.csv", rows)
+    a, b, c = (Place.objects.get(source_id=f"p-{n}") for n in range(3))
+    for first, second, reason in ((b, c, "noms proches"), (a, b, "adresse")):
+        MatchCandidate.objects.create(
+            first=first, second=second, reason=reason, score=0.5
+        )
+    merging.merge(a, b)  # b merged into a
+    kept = a.pk
+    pending = MatchCandidate.objects.filter(decision=MatchCandidate.Decision.PENDING)
+    assert list(pending.values_list("first_id", "second_id", "reason")) == [
+        (min(kept, c.pk), max(kept, c.pk), "noms proches")
+    ]
+    decided = MatchCandidate.objects.get(first=a.pk, second=b.pk)
+    assert decided.decision == MatchCandidate.Decision.MERGED
+
+
 def test_reimports_write_nothing_and_merges_survive(tmp_path):
     import_rows(tmp_path, "a.csv", [row_a()])
     import_rows(tmp_path, "b.csv", [row_b()])
