@@ -155,12 +155,16 @@ def separate(
     if not model_admin.get_queryset(request).filter(pk=record.origin_id).exists():
         raise PermissionDenied(OUT_OF_SCOPE)
     origin = merging.unmerge(record, request.user)
-    messages.success(
-        request,
+    said = (
         gettext(
             "« %(origin)s » est de nouveau un lieu à part, publié ; ces deux lieux "
             "ne seront plus proposés comme doublons."
         )
-        % {"origin": origin.name},
+        if origin.status == Place.Status.PUBLISHED
+        else gettext(
+            "« %(origin)s » est de nouveau un lieu à part, fermé : sa source l’a "
+            "retiré. Ces deux lieux ne seront plus proposés comme doublons."
+        )
     )
+    messages.success(request, said % {"origin": origin.name})
     return redirect(reverse("admin:places_place_change", args=[origin.pk]))

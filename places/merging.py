@@ -380,8 +380,12 @@ def unmerge(record: SourceRecord, user=None) -> Place:
     SourceRecord.objects.filter(Q(pk=record.pk) | Q(origin=origin), place=place).update(
         place=origin
     )
+    # Published again if an open record or a coordinator's change keeps it (as
+    # imports decide); a record its source withdrew gives back a closed place.
+    kept = origin.local_fields or origin.records.filter(withdrawn_at=None).exists()
     Place.objects.filter(pk=origin.pk).update(
-        status=Place.Status.PUBLISHED, merged_into=None
+        status=Place.Status.PUBLISHED if kept else Place.Status.CLOSED,
+        merged_into=None,
     )
     rederive_many([origin.pk, place.pk], "séparation", user)
     origin.refresh_from_db()

@@ -210,6 +210,13 @@ def test_a_source_withdrawing_its_record_does_not_close_a_place_another_keeps(
     assert place.status == Place.Status.PUBLISHED
     assert SourceRecord.objects.get(source_id="b-1").withdrawn_at is not None
     assert place.phone == "+33299000000"  # hub-a's, hub-b's is withdrawn
+    # Separated, the withdrawn record's own place is closed, not published again
+    # (found by a review).
+    withdrawn = SourceRecord.objects.get(source_id="b-1")
+    separated = merging.unmerge(withdrawn)
+    assert separated.status == Place.Status.CLOSED
+    place.refresh_from_db()
+    assert place.status == Place.Status.PUBLISHED
     # hub-a withdraws it too: nothing keeps it.
     report = import_rows(
         tmp_path, "a2.csv", [row_a(id="a-2", nom="Autre lieu", adresse="3 rue Neuve")],
