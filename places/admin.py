@@ -44,6 +44,15 @@ class PlaceForm(forms.ModelForm):
 
     user = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a merge makes a place "fusionné", and only "Séparer" undoes it.
+        status = self.fields.get("status")
+        if status is not None:
+            status.choices = [
+                choice for choice in status.choices if choice[0] != Place.Status.MERGED
+            ]
+
     def clean(self):
         cleaned = super().clean()
         check_commune(self, self.user)
@@ -282,6 +291,12 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
             context.update(place_sources(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status == Place.Status.MERGED:
+            return [*fields, "status"]
+        return fields
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user
@@ -319,7 +334,12 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
     def change_many(self, request, queryset, reason: str, **values) -> int:
         """Set `values` on the selected places, each change kept in the history."""
         # Whole places (the list's are deferred): the history copies every field.
-        places = list(Place.objects.filter(pk__in=queryset.values("pk")))
+        # A place merged into another keeps its status (only "Séparer" undoes it).
+        places = list(
+            Place.objects.filter(pk__in=queryset.values("pk")).exclude(
+                status=Place.Status.MERGED
+            )
+        )
         for place in places:
             for name, value in values.items():
                 setattr(place, name, value)

@@ -392,3 +392,28 @@ def test_the_sources_and_the_comparison_fit_a_phone(national, rennes_pair):
                     assert width <= 390, (path, width)
         finally:
             browser.close()
+
+
+def test_merged_is_a_status_only_a_merge_gives_or_takes(bretagne, rennes_pair):
+    """The place form offers no "fusionné", and a merged place's status cannot be
+    changed there nor by the list's actions (found by a review: a merged place
+    set "publié" by hand was served, still merged)."""
+    first, second = rennes_pair.first, rennes_pair.second
+    form = BeautifulSoup(
+        bretagne.get(f"{PLACES}{first.pk}/change/").content, "html.parser"
+    )
+    offered = {o["value"] for o in form.select("select[name=status] option")}
+    assert Place.Status.MERGED not in offered and Place.Status.PUBLISHED in offered
+    merging.merge(first, second)
+    form = BeautifulSoup(
+        bretagne.get(f"{PLACES}{second.pk}/change/").content, "html.parser"
+    )
+    assert form.select_one("select[name=status]") is None  # read only
+    bretagne.post(
+        PLACES,
+        {"action": "publish", "_selected_action": [second.pk, first.pk]},
+    )
+    second.refresh_from_db()
+    assert (second.status, second.merged_into) == (Place.Status.MERGED, first)
+    response = bretagne.get(f"/lieux/{second.slug}/")
+    assert response.status_code == 301
