@@ -224,6 +224,12 @@ def test_a_coordinator_imports_a_file_and_follows_it(
         heading = admin.get_by_role("heading", name="Vérification (rien n’est encore")
         expect(heading).to_be_visible(timeout=30_000)
         expect(admin.locator("#import-rows")).to_contain_text("colonnes au lieu de")
+        # On a phone the report's table scrolls within the page, not the page.
+        admin.set_viewport_size({"width": 390, "height": 844})
+        report = admin.locator(".table-scroll:has(#import-rows)")
+        expect(report).to_be_visible()
+        assert report.bounding_box()["width"] <= 390
+        admin.set_viewport_size({"width": 1280, "height": 800})
         admin.get_by_role("button", name="Confirmer l’import").click()
         done = admin.get_by_role("heading", name="Import terminé")
         expect(done).to_be_visible(timeout=30_000)
