@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import (
     SearchVectorField,
 )
@@ -18,7 +17,6 @@ from django.db.models import (
     Q,
 )
 from django.db.models.functions import Now
-from django.db.models.lookups import Range
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +24,11 @@ from simple_history.models import HistoricalRecords
 
 from .. import hours, quality
 from ..quality import Flag
-from .common import PHONE_PATTERN, PIVOT_PATTERN, POSTAL_CODE_PATTERN, PointX, PointY
+from .common import PHONE_PATTERN, PIVOT_PATTERN, POSTAL_CODE_PATTERN
 from .openings import PlaceHours
+from .place_rules import PLACE_CONSTRAINTS, PLACE_INDEXES
 from .search import (
     COMPLETENESS,
-    DEFAULT_ORDER_EXPRESSIONS,
     FACET_TERM_FIELDS,
     LINKED_FIELDS,
     PlaceManager,
@@ -328,60 +326,8 @@ class Place(PlaceHours, models.Model):
         verbose_name_plural = _("lieux")
         ordering = ["name"]
         triggers = PLACE_TRIGGERS
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "source_id"],
-                condition=~Q(source_id=""),
-                name="place_unique_source_id",
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=["draft", "published", "closed", "merged"]),
-                name="place_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(location__isnull=True)
-                | Q(
-                    Range(PointX("location"), (-180, 180)),
-                    Range(PointY("location"), (-90, 90)),
-                ),
-                name="place_location_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(phone="") | Q(phone__regex=PHONE_PATTERN),
-                name="place_phone_e164",
-            ),
-            models.CheckConstraint(
-                condition=Q(pivot="") | Q(pivot__regex=PIVOT_PATTERN),
-                name="place_pivot_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(postal_code__regex=POSTAL_CODE_PATTERN),
-                name="place_postal_code_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(itinerant=True) | Q(fixed_site=True),
-                name="place_fixed_or_itinerant",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "name"], name="place_status_name"),
-            models.Index(fields=["pivot"], name="place_pivot"),
-            # The admin's list, in name order at any scope, and its search by id.
-            models.Index(fields=["name"], name="place_name"),
-            models.Index(fields=["source_id"], name="place_source_id"),
-            GinIndex(fields=["search_vector"], name="place_search_vector"),
-            GinIndex(fields=["kind_ids"], name="place_kind_ids"),
-            GinIndex(fields=["term_ids"], name="place_term_ids"),
-            GinIndex(fields=["flags"], name="place_flags"),
-            # The API's synchronisation: what changed since a moment.
-            models.Index(fields=["updated_at"], name="place_updated_at"),
-            # The listings' default order, published places only.
-            models.Index(
-                *DEFAULT_ORDER_EXPRESSIONS,
-                condition=Q(status="published"),
-                name="place_default_order",
-            ),
-        ]
+        constraints = PLACE_CONSTRAINTS
+        indexes = PLACE_INDEXES
 
     def __str__(self) -> str:
         return self.name
