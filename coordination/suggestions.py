@@ -100,6 +100,9 @@ def accept(suggestion: Suggestion, user) -> None:
     if suggestion.status != Suggestion.Status.PENDING or suggestion.is_proposal:
         raise ValidationError(_("Cette suggestion a déjà été traitée."))
     place = suggestion.place
+    if place.status == Place.Status.MERGED and place.merged_into is not None:
+        # The place is now part of another: the suggestion is about that one.
+        place = place.merged_into
     field = suggestion.field
     value = readable(field, suggestion.applied_value or suggestion.proposed_value)
     if field == Field.CLOSED:

@@ -292,6 +292,17 @@ def repoint_pending(others: dict[int, int]) -> None:
         for _pk, first, second, reason, score in rows
         if (a := others.get(first, first)) != (b := others.get(second, second))
     )
+    # "Not the same" holds of the place kept: A ≠ B and B merged into C is A ≠ C.
+    distinct = MatchCandidate.objects.filter(
+        Q(first_id__in=others) | Q(second_id__in=others),
+        decision=MatchCandidate.Decision.DISTINCT,
+    ).values_list("first_id", "second_id", "reason", "score", "decided_by")
+    for first, second, reason, score, user in distinct:
+        a, b = others.get(first, first), others.get(second, second)
+        if a != b:
+            remember_many(
+                [(a, b, reason, score)], MatchCandidate.Decision.DISTINCT, user
+            )
 
 
 @transaction.atomic
@@ -370,6 +381,11 @@ def merge(
     return target
 
 
+def kept_open(place: Place) -> bool:
+    """An open record, or a coordinator's change, keeps a place open."""
+    return bool(place.local_fields) or place.records.filter(withdrawn_at=None).exists()
+
+
 @transaction.atomic
 def unmerge(record: SourceRecord, user=None) -> Place:
     """Give `record` its own place back (the one it first made), and remember that
@@ -380,13 +396,15 @@ def unmerge(record: SourceRecord, user=None) -> Place:
     SourceRecord.objects.filter(Q(pk=record.pk) | Q(origin=origin), place=place).update(
         place=origin
     )
-    # Published again if an open record or a coordinator's change keeps it (as
-    # imports decide); a record its source withdrew gives back a closed place.
-    kept = origin.local_fields or origin.records.filter(withdrawn_at=None).exists()
+    # Each of the two is published if an open record or a coordinator's change
+    # keeps it (as imports decide), closed otherwise: a record its source withdrew
+    # gives back a closed place, and the place it leaves may have nothing left.
     Place.objects.filter(pk=origin.pk).update(
-        status=Place.Status.PUBLISHED if kept else Place.Status.CLOSED,
+        status=Place.Status.PUBLISHED if kept_open(origin) else Place.Status.CLOSED,
         merged_into=None,
     )
+    if place.status == Place.Status.PUBLISHED and not kept_open(place):
+        Place.objects.filter(pk=place.pk).update(status=Place.Status.CLOSED)
     rederive_many([origin.pk, place.pk], "séparation", user)
     origin.refresh_from_db()
     place.refresh_from_db()

@@ -365,3 +365,72 @@ def test_the_admin_says_where_each_field_comes_from(tmp_path, admin_client):
     name = form.find(id="id_name").find_parent(class_="form-row").get_text(" ")
     assert "Modifié localement" in name
     assert b"<b>hub-b</b>" not in page.content
+
+
+def test_a_suggestion_on_a_place_merged_since_reaches_the_place_kept(
+    tmp_path, admin_user
+):
+    """Found by a review: the phone went onto the merged row, unseen, and
+    "closed" took a merged place out of its merge."""
+    from coordination.models import Suggestion
+    from coordination.suggestions import accept
+
+    import_rows(tmp_path, "a.csv", [row_a(nom="Quincaillerie", adresse="1 rue A")])
+    import_rows(
+        tmp_path,
+        "b.csv",
+        [row_b(nom="Quincaillerie", adresse="2 rue B", latitude="48.2")],
+    )
+    first, second = Place.objects.order_by("pk")
+    phone = Suggestion.objects.create(
+        place=second, field=Suggestion.Field.PHONE, proposed_value="02 99 44 44 44"
+    )
+    closed = Suggestion.objects.create(place=second, field=Suggestion.Field.CLOSED)
+    merging.merge(first, second)
+    accept(phone, admin_user)
+    accept(closed, admin_user)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.phone, first.status) == ("+33299444444", Place.Status.CLOSED)
+    assert (second.status, second.merged_into) == (Place.Status.MERGED, first)
+
+
+def test_separating_the_last_open_record_closes_the_place_it_leaves(tmp_path):
+    """The kept place's own record withdrawn, the other separated: nothing keeps
+    the kept place open (found by a review: it stayed published, showing the
+    separated record's values)."""
+    import_rows(tmp_path, "a.csv", [row_a()])
+    import_rows(tmp_path, "b.csv", [row_b()])
+    elsewhere = row_a(id="a-2", nom="Autre lieu", adresse="3 rue Neuve",
+                      latitude="48.2", longitude="-1.6")  # fmt: skip
+    import_rows(tmp_path, "a2.csv", [elsewhere], source_name="hub-a",
+                close_missing=True)  # fmt: skip
+    place = Place.objects.get(records__source_id="a-1")
+    assert place.status == Place.Status.PUBLISHED  # hub-b's record keeps it
+    separated = merging.unmerge(SourceRecord.objects.get(source_id="b-1"))
+    assert separated.status == Place.Status.PUBLISHED
+    place.refresh_from_db()
+    assert place.status == Place.Status.CLOSED
+
+
+def test_not_the_same_follows_a_merge(tmp_path):
+    """A ≠ B, then B merged into C: A ≠ C (found by a review: the pair A, C stayed
+    pending, and could be merged)."""
+    rows = [
+        row_a(
+            id=f"p-{n}",
+            nom=f"Lieu {name}",
+            latitude=f"{48.0 + n / 100:.4f}",
+            adresse=f"{n + 1} place {name}",
+            pivot="",
+            telephone=f"+3329900000{n}",
+        )
+        for n, name in enumerate(("Albatros", "Bécasse", "Cormoran"))  # fmt: skip
+    ]
+    import_rows(tmp_path, "p.csv", rows)
+    a, b, c = (Place.objects.get(source_id=f"p-{n}") for n in range(3))
+    merging.remember(a, b, MatchCandidate.Decision.DISTINCT)
+    MatchCandidate.objects.create(first=a, second=c, reason="noms proches", score=0.5)
+    merging.merge(c, b)  # b merged into c
+    pair = MatchCandidate.objects.get(first=a, second=c)
+    assert pair.decision == MatchCandidate.Decision.DISTINCT
