@@ -2,10 +2,12 @@ import re
 from functools import partial
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -290,6 +292,35 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         if change and obj is not None:
             context.update(place_sources(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Reverting saves the whole old version, its status and `merged_into`
+        included, while the records stay where they are: a place merged, or a
+        version from the other side of a merge, is not reverted (only "Séparer"
+        undoes a merge)."""
+        place = self.get_object(request, unquote(object_id))  # 403 out of scope
+        version = Place.history.filter(
+            id=getattr(place, "pk", None), history_id=version_id
+        ).first()
+        if (
+            place is not None
+            and version is not None
+            and (
+                Place.Status.MERGED in (place.status, version.status)
+                or version.merged_into_id != place.merged_into_id
+            )
+        ):
+            messages.error(
+                request,
+                _(
+                    "Ce lieu est fusionné dans un autre, ou cette version date "
+                    "d’avant ou d’après une fusion : elle ne peut pas être rétablie. "
+                    "Pour séparer des lieux fusionnés, utilisez « Séparer » dans les "
+                    "sources du lieu gardé."
+                ),
+            )
+            return redirect("admin:places_place_history", place.pk)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

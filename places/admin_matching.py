@@ -274,9 +274,11 @@ class MatchCandidateAdmin(SaysOutOfScope, admin.ModelAdmin):
             return redirect(reverse("admin:places_matchcandidate_change", args=[pk]))
         if same:
             target, other = kept_and_merged(first, second)
+            # The names as the coordinator saw them (the merge may rename the place).
+            names = {"other": other.name, "target": target.name}
             merging.merge(target, other, request.user)
             said = gettext("Fusionnés : « %(other)s » fait partie de « %(target)s ».")
-            said %= {"other": other.name, "target": target.name}
+            said %= names
         else:
             merging.remember(
                 first, second, MatchCandidate.Decision.DISTINCT, request.user

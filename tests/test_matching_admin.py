@@ -417,3 +417,31 @@ def test_merged_is_a_status_only_a_merge_gives_or_takes(bretagne, rennes_pair):
     assert (second.status, second.merged_into) == (Place.Status.MERGED, first)
     response = bretagne.get(f"/lieux/{second.slug}/")
     assert response.status_code == 301
+
+
+def test_a_merge_is_neither_undone_nor_redone_from_the_history(bretagne, rennes_pair):
+    """Reverting to a version saved the whole old place, its status and
+    `merged_into` included, while its records stayed where they were (found by a
+    review). Only "Séparer" undoes a merge."""
+    first, second = rennes_pair.first, rennes_pair.second
+    form = form_data(bretagne.get(f"{PLACES}{second.pk}/change/").content, "place_form")
+    merging.merge(first, second)
+    before = second.history.filter(status=Place.Status.PUBLISHED).earliest(
+        "history_date"
+    )
+    url = f"{PLACES}{second.pk}/history/{before.history_id}/"
+    for response in (
+        bretagne.get(url, follow=True),
+        bretagne.post(url, form, follow=True),
+    ):
+        assert "Séparer" in response.content.decode()
+    second.refresh_from_db()
+    assert (second.status, second.merged_into) == (Place.Status.MERGED, first)
+    # Nor a separated place sent back into its merge.
+    record = SourceRecord.objects.get(place=first, source="cnfs")
+    merging.unmerge(record)
+    merged = second.history.filter(status=Place.Status.MERGED).latest("history_date")
+    url = f"{PLACES}{second.pk}/history/{merged.history_id}/"
+    bretagne.post(url, form, follow=True)
+    second.refresh_from_db()
+    assert (second.status, second.merged_into) == (Place.Status.PUBLISHED, None)
