@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from .merging import merge_groups, propose
-from .models import normalize_name
+from .models import MatchCandidate, normalize_name
 
 # Close enough to be looked at: the same commune, or within this many metres
 # (places are often geocoded apart: the commune join does not need it).
@@ -264,10 +264,27 @@ def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
             pk = group[pk]
         return pk
 
-    for pair in sure:
+    # A pair a coordinator said apart is never among `sure`, but a third place
+    # could join them: a join that would is left for review instead.
+    ids = {pk for pair in sure for pk in (pair.first, pair.second)}
+    apart = set(
+        MatchCandidate.objects.filter(
+            decision=MatchCandidate.Decision.DISTINCT,
+            first_id__in=ids,
+            second_id__in=ids,
+        ).values_list("first_id", "second_id")
+    )
+    members: dict[int, set[int]] = {}
+    for pair in sorted(sure, key=lambda pair: -pair.score):
         a, b = root(pair.first), root(pair.second)
-        if a != b:
-            group[max(a, b)] = min(a, b)
+        if a == b:
+            continue
+        joined = members.get(a, {a}) | members.get(b, {b})
+        if apart and any((x, y) in apart for x in joined for y in joined if x < y):
+            review.append(pair)
+            continue
+        group[max(a, b)] = min(a, b)
+        members[min(a, b)] = joined
     groups: dict[int, list[int]] = {}
     for pk in sorted(group):
         groups.setdefault(root(pk), []).append(pk)

@@ -434,3 +434,25 @@ def test_not_the_same_follows_a_merge(tmp_path):
     merging.merge(c, b)  # b merged into c
     pair = MatchCandidate.objects.get(first=a, second=c)
     assert pair.decision == MatchCandidate.Decision.DISTINCT
+
+
+def test_places_said_apart_are_not_merged_through_a_third(tmp_path):
+    """A ≠ B (a coordinator said so); C is surely A and surely B: C joins one of
+    them, not both (then C ≠ the other, as A ≠ B), rather than all three becoming
+    one."""
+    first = row_a(id="a-1")
+    second = row_b(id="b-1", nom=first["nom"], adresse=first["adresse"])
+    import_rows(tmp_path, "a.csv", [first], matching=False)
+    import_rows(tmp_path, "b.csv", [second], matching=False)
+    a, b = Place.objects.get(source_id="a-1"), Place.objects.get(source_id="b-1")
+    merging.remember(a, b, MatchCandidate.Decision.DISTINCT)
+    third = row_a(id="c-1", source="hub-c")
+    assert import_rows(tmp_path, "c.csv", [third]).merged == 1
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert Place.Status.MERGED not in (a.status, b.status) or (
+        a.merged_into_id != b.pk and b.merged_into_id != a.pk
+    )
+    assert Place.objects.published().count() == 2
+    apart = MatchCandidate.objects.get(first=a, second=b)
+    assert apart.decision == MatchCandidate.Decision.DISTINCT
