@@ -41,6 +41,24 @@ def import_rows(tmp_path, name, rows, **options):
     return import_places(write_csv(tmp_path / name, rows), **options)
 
 
+def three_places_apart(tmp_path) -> list[Place]:
+    """Three places of one source that nothing makes alike (names, addresses,
+    phones, 1 km apart), in the order imported."""
+    rows = [
+        row_a(
+            id=f"p-{n}",
+            nom=f"Lieu {name}",
+            latitude=f"{48.0 + n / 100:.4f}",
+            adresse=f"{n + 1} place {name}",
+            pivot="",
+            telephone=f"+3329900000{n}",
+        )
+        for n, name in enumerate(("Albatros", "Bécasse", "Cormoran"))
+    ]
+    import_rows(tmp_path, "p.csv", rows)
+    return [Place.objects.get(source_id=f"p-{n}") for n in range(3)]
+
+
 def shown() -> Place:
     (place,) = Place.objects.published()
     return place
@@ -130,19 +148,7 @@ def test_a_merge_that_changes_no_field_still_makes_the_other_name_searchable(
 def test_pairs_waiting_for_review_follow_a_merge(tmp_path):
     """A pair with a place merged since is about the place kept; a pair of two
     places now one is gone (they waited in the queue, undecidable)."""
-    rows = [
-        row_a(
-            id=f"p-{n}",
-            nom=f"Lieu {name}",
-            latitude=f"{48.0 + n / 100:.4f}",
-            adresse=f"{n + 1} place {name}",
-            pivot="",
-            telephone=f"+3329900000{n}",
-        )
-        for n, name in enumerate(("Albatros", "Bécasse", "Cormoran"))  # fmt: skip
-    ]
-    import_rows(tmp_path, "p.csv", rows)
-    a, b, c = (Place.objects.get(source_id=f"p-{n}") for n in range(3))
+    a, b, c = three_places_apart(tmp_path)
     for first, second, reason in ((b, c, "noms proches"), (a, b, "adresse")):
         MatchCandidate.objects.create(
             first=first, second=second, reason=reason, score=0.5
@@ -416,19 +422,7 @@ def test_separating_the_last_open_record_closes_the_place_it_leaves(tmp_path):
 def test_not_the_same_follows_a_merge(tmp_path):
     """A ≠ B, then B merged into C: A ≠ C (found by a review: the pair A, C stayed
     pending, and could be merged)."""
-    rows = [
-        row_a(
-            id=f"p-{n}",
-            nom=f"Lieu {name}",
-            latitude=f"{48.0 + n / 100:.4f}",
-            adresse=f"{n + 1} place {name}",
-            pivot="",
-            telephone=f"+3329900000{n}",
-        )
-        for n, name in enumerate(("Albatros", "Bécasse", "Cormoran"))  # fmt: skip
-    ]
-    import_rows(tmp_path, "p.csv", rows)
-    a, b, c = (Place.objects.get(source_id=f"p-{n}") for n in range(3))
+    a, b, c = three_places_apart(tmp_path)
     merging.remember(a, b, MatchCandidate.Decision.DISTINCT)
     MatchCandidate.objects.create(first=a, second=c, reason="noms proches", score=0.5)
     merging.merge(c, b)  # b merged into c
