@@ -299,16 +299,12 @@ class PlaceAdmin(ScopedAdminMixin, SimpleHistoryAdmin, LeafletGeoAdmin):
         version from the other side of a merge, is not reverted (only "Séparer"
         undoes a merge)."""
         place = self.get_object(request, unquote(object_id))  # 403 out of scope
-        version = Place.history.filter(
-            id=getattr(place, "pk", None), history_id=version_id
-        ).first()
-        if (
-            place is not None
-            and version is not None
-            and (
-                Place.Status.MERGED in (place.status, version.status)
-                or version.merged_into_id != place.merged_into_id
-            )
+        if place is None:
+            return super().history_form_view(request, object_id, version_id)
+        version = place.history.filter(history_id=version_id).first()
+        if version is not None and (
+            Place.Status.MERGED in (place.status, version.status)
+            or version.merged_into_id != place.merged_into_id
         ):
             messages.error(
                 request,

@@ -279,12 +279,14 @@ def match_once(pks: list[int], user=None) -> list[tuple[int, int]]:
         a, b = root(pair.first), root(pair.second)
         if a == b:
             continue
-        joined = members.get(a, {a}) | members.get(b, {b})
-        if apart and any((x, y) in apart for x in joined for y in joined if x < y):
+        one, other = members.get(a, {a}), members.get(b, {b})
+        if any(
+            (x in one and y in other) or (x in other and y in one) for x, y in apart
+        ):
             review.append(pair)
             continue
         group[max(a, b)] = min(a, b)
-        members[min(a, b)] = joined
+        members[min(a, b)] = one | other
     groups: dict[int, list[int]] = {}
     for pk in sorted(group):
         groups.setdefault(root(pk), []).append(pk)

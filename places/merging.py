@@ -194,10 +194,13 @@ def rederive_many(pks, reason: str, user=None) -> None:
     set_relations(changes, linked, sorted(linked))
     # The names of the records are words of the place (places_place_vector): a
     # record moved in or out changes them, when no column the trigger watches may.
+    # Within `search_vectors_deferred` (an import), as the triggers do, it is left
+    # to the end of the import, which computes the vectors of the places written.
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE places_place p SET search_vector = places_place_vector(p) "
-            "WHERE id = ANY(%s)",
+            "WHERE id = ANY(%s) AND "
+            "coalesce(current_setting('epn.defer_search_vector', true), '') <> 'on'",
             [pks],
         )
     record_history(pks, "~", reason, user)
@@ -296,13 +299,17 @@ def repoint_pending(others: dict[int, int]) -> None:
     distinct = MatchCandidate.objects.filter(
         Q(first_id__in=others) | Q(second_id__in=others),
         decision=MatchCandidate.Decision.DISTINCT,
-    ).values_list("first_id", "second_id", "reason", "score", "decided_by")
-    for first, second, reason, score, user in distinct:
-        a, b = others.get(first, first), others.get(second, second)
+    ).select_related("decided_by")
+    by_user: dict = {}  # who decided → the pairs it now holds of
+    for pair in distinct:
+        a = others.get(pair.first_id, pair.first_id)
+        b = others.get(pair.second_id, pair.second_id)
         if a != b:
-            remember_many(
-                [(a, b, reason, score)], MatchCandidate.Decision.DISTINCT, user
+            by_user.setdefault(pair.decided_by, []).append(
+                (a, b, pair.reason, pair.score)
             )
+    for user, pairs in by_user.items():
+        remember_many(pairs, MatchCandidate.Decision.DISTINCT, user)
 
 
 @transaction.atomic

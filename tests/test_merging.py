@@ -419,15 +419,18 @@ def test_separating_the_last_open_record_closes_the_place_it_leaves(tmp_path):
     assert place.status == Place.Status.CLOSED
 
 
-def test_not_the_same_follows_a_merge(tmp_path):
+def test_not_the_same_follows_a_merge(tmp_path, admin_user):
     """A ≠ B, then B merged into C: A ≠ C (found by a review: the pair A, C stayed
-    pending, and could be merged)."""
+    pending, and could be merged), still the coordinator's decision."""
     a, b, c = three_places_apart(tmp_path)
-    merging.remember(a, b, MatchCandidate.Decision.DISTINCT)
+    merging.remember(a, b, MatchCandidate.Decision.DISTINCT, admin_user)
     MatchCandidate.objects.create(first=a, second=c, reason="noms proches", score=0.5)
     merging.merge(c, b)  # b merged into c
     pair = MatchCandidate.objects.get(first=a, second=c)
-    assert pair.decision == MatchCandidate.Decision.DISTINCT
+    assert (pair.decision, pair.decided_by) == (
+        MatchCandidate.Decision.DISTINCT,
+        admin_user,
+    )
 
 
 def test_places_said_apart_are_not_merged_through_a_third(tmp_path):
