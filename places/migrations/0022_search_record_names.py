@@ -5,6 +5,8 @@ Centre") was no longer found by its own first one ("EPI-CENTRE"). A record's
 values are filled as soon as it is mixed with another (places/merging.py); a
 withdrawn record's name is no longer a name of the place."""
 
+from importlib import import_module
+
 from django.db import migrations
 
 VECTOR = """
@@ -32,30 +34,8 @@ CREATE OR REPLACE FUNCTION places_place_vector(p places_place) RETURNS tsvector
 $f$;
 """
 
-# Migration 0021's definition.
-OLD_VECTOR = """
-CREATE OR REPLACE FUNCTION places_place_vector(p places_place) RETURNS tsvector
-  LANGUAGE sql STABLE AS $f$
-  SELECT setweight(to_tsvector('french_unaccent', coalesce(p.name, '')), 'A')
-      || setweight(to_tsvector('french_unaccent', coalesce(
-           (SELECT string_agg(k.label || ' ' || k.code, ' ') FROM places_place_kinds pk
-              JOIN places_kind k ON k.id = pk.kind_id WHERE pk.place_id = p.id), '')), 'B')
-      || setweight(to_tsvector('french_unaccent', coalesce(
-           (SELECT string_agg(t.label || ' ' || t.description, ' ') FROM (
-              SELECT term_id FROM places_place_services WHERE place_id = p.id
-              UNION ALL SELECT term_id FROM places_place_programmes WHERE place_id = p.id
-              UNION ALL SELECT term_id FROM places_place_labels WHERE place_id = p.id
-              UNION ALL SELECT term_id FROM places_place_equipment WHERE place_id = p.id
-            ) linked JOIN places_term t ON t.id = linked.term_id), '')), 'B')
-      || setweight(to_tsvector('french_unaccent', coalesce(
-           (SELECT name FROM places_territory WHERE id = p.commune_id), '')), 'B')
-      || setweight(to_tsvector('french_unaccent', coalesce(
-           (SELECT string_agg(m.name, ' ') FROM places_place m
-             WHERE m.merged_into_id = p.id), '')), 'A')
-      || setweight(to_tsvector('french_unaccent', coalesce(p.summary, '')), 'C')
-      || setweight(to_tsvector('french_unaccent', coalesce(p.description, '')), 'D')
-$f$;
-"""
+# Migration 0021's definition, to go back to.
+OLD_VECTOR = import_module("places.migrations.0021_search_merged_names").VECTOR
 
 # The places built from several records (the others' vectors do not change).
 REFRESH = """
